@@ -1,0 +1,68 @@
+"""The project's error hierarchy; lower libraries' errors are mapped here, in one place each.
+
+    ValidatorError
+    +-- UsageError              bad command-line usage                      (exit 2)
+    +-- InventoryError          bad inventory file or environment           (exit 2)
+    +-- LabError                the lab could not be built or torn down
+    +-- TransportError          talking to one host failed
+    |   +-- ConnectError        TCP connect failed or timed out (host unreachable)
+    |   +-- AuthError           every authentication method was refused
+    |   +-- HostKeyError        unknown or changed host key under strict checking
+    |   +-- CommandTimeout      a remote command did not finish in time
+    +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
+    +-- CommandValueError       a value refused before it is placed in a remote command
+"""
+
+from __future__ import annotations
+
+
+class ValidatorError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class UsageError(ValidatorError):
+    """The command line asked for something impossible."""
+
+
+class InventoryError(ValidatorError):
+    """The inventory (file, key, host or environment) is not valid."""
+
+
+class LabError(ValidatorError):
+    """The lab could not be built, inspected or torn down."""
+
+
+class TransportError(ValidatorError):
+    """A host could not be talked to."""
+
+    def __init__(self, message: str, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class ConnectError(TransportError):
+    """The TCP connection failed or timed out."""
+
+
+class AuthError(TransportError):
+    """Authentication was refused."""
+
+
+class HostKeyError(TransportError):
+    """The host key is unknown or changed and the policy refuses it."""
+
+
+class CommandTimeout(TransportError):
+    """A remote command did not finish in time."""
+
+
+class ParseError(ValidatorError):
+    """ESXi output could not be parsed; ``raw`` holds the text that failed."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class CommandValueError(ValidatorError, ValueError):
+    """A value was refused before being placed in a remote command."""

@@ -1,0 +1,243 @@
+"""Typed values that flow inventory -> discovery -> planner -> runner -> checks -> reports.
+
+Every failure below the run level is a value (a host status, a pair status with a reason),
+never an exception that stops the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
+
+IPAddress = IPv4Address | IPv6Address
+IPInterface = IPv4Interface | IPv6Interface
+
+REPORT_SCHEMA = "vmotion-validator/report/v1"
+VMOTION_NETSTACK = "vmotion"
+DEFAULT_NETSTACK = "defaultTcpipStack"
+
+
+class HostStatus(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth-failed"
+    HOST_KEY = "host-key"
+    ERROR = "error"
+
+
+class PairStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class Reason(StrEnum):
+    """Why a pair did not pass."""
+
+    LOCAL_MTU = "local-mtu"  # sendto() failed (Message too long): packet above the source vmk MTU
+    PATH_MTU = "path-mtu"  # small packets pass, the DF packet at full MTU is lost: a hop's MTU
+    NO_ROUTE = "no-route"  # sendto() failed (Network is unreachable): gateway missing or wrong
+    ARP = "arp"  # sendto() failed (Host is down): on-link peer does not answer ARP
+    LOSS = "loss"  # some replies lost
+    UNREACHABLE = "unreachable"  # every reply lost
+    UNKNOWN_VMK = "unknown-vmk"  # vmkping rejected the source interface
+    VMK_DOWN = "vmk-down"  # sendto() failed (Network is down): source vmk disabled
+    HOST_ERROR = "host-error"  # the source host could not be reached or the command failed
+    PARSE_ERROR = "parse-error"  # the output could not be parsed (raw output kept)
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Family(StrEnum):
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+
+    @property
+    def header_bytes(self) -> int:
+        """IP + ICMP header bytes: payload = MTU - header_bytes."""
+        return 28 if self is Family.IPV4 else 48
+
+    @classmethod
+    def of(cls, address: IPAddress | IPInterface) -> Family:
+        return cls.IPV4 if address.version == 4 else cls.IPV6
+
+
+@dataclass(frozen=True)
+class Vmk:
+    """A VMkernel adapter as discovered on a host."""
+
+    name: str
+    netstack: str
+    mtu: int
+    enabled: bool = True
+    addresses: tuple[IPInterface, ...] = ()
+    gateway: IPAddress | None = None  # per-vmk gateway override (ESXi 6.5+), None when not set
+    tags: tuple[str, ...] = ()
+    portgroup: str | None = None
+    mac: str | None = None
+
+    @property
+    def ip(self) -> IPAddress | None:
+        """The primary address (IPv4 first), as shown in reports."""
+        iface = self.primary
+        return iface.ip if iface is not None else None
+
+    @property
+    def prefix(self) -> int | None:
+        iface = self.primary
+        return iface.network.prefixlen if iface is not None else None
+
+    @property
+    def primary(self) -> IPInterface | None:
+        v4 = [a for a in self.addresses if a.version == 4]
+        return (v4 or list(self.addresses) or [None])[0]
+
+    def address(self, family: Family) -> IPInterface | None:
+        """First address of one family (link-local IPv6 excluded)."""
+        for iface in self.addresses:
+            if Family.of(iface) is family and not iface.ip.is_link_local:
+                return iface
+        return None
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    """One host of the inventory: where to connect."""
+
+    name: str
+    address: str
+    port: int = 22
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """What discovery learned about one host; status says whether it could."""
+
+    name: str
+    address: str
+    status: HostStatus = HostStatus.OK
+    error: str | None = None
+    netstack: str = VMOTION_NETSTACK
+    netstack_present: bool = True
+    gateway: IPAddress | None = None  # default IPv4 gateway of the probed stack
+    gateway6: IPAddress | None = None  # default IPv6 gateway of the probed stack
+    vmks: tuple[Vmk, ...] = ()  # vmks on the probed stack
+    other_vmks: tuple[Vmk, ...] = ()  # vmks on every other stack (for configuration checks)
+    netstacks: tuple[str, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is HostStatus.OK
+
+
+@dataclass(frozen=True)
+class PingStats:
+    """A parsed vmkping run."""
+
+    target: str
+    payload: int
+    transmitted: int
+    received: int
+    loss_pct: float
+    errors: tuple[str, ...] = ()  # reasons of 'sendto() failed (...)' lines, in order
+    ttls: tuple[int, ...] = ()  # TTL (hop limit) of each reply
+    rtt_min_ms: float | None = None
+    rtt_avg_ms: float | None = None
+    rtt_max_ms: float | None = None
+
+    @property
+    def ttl(self) -> int | None:
+        return self.ttls[0] if self.ttls else None
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """One directed vmk -> vmk probe of the full mesh."""
+
+    src_host: str
+    src_vmk: str
+    src_ip: IPAddress
+    dst_host: str
+    dst_vmk: str
+    dst_ip: IPAddress
+    family: Family
+    mtu: int  # the smaller of the two vmks' MTUs: the DF test size
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.src_host, self.src_vmk, self.dst_host, self.dst_vmk, self.family.value)
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """The verdict on one directed pair."""
+
+    plan: PairPlan
+    status: PairStatus
+    reason: Reason | None = None
+    detail: str | None = None
+    reachable: bool | None = None
+    loss_pct: float | None = None
+    rtt_min_ms: float | None = None
+    rtt_avg_ms: float | None = None
+    rtt_max_ms: float | None = None
+    ttl: int | None = None
+    routed: bool | None = None
+    mtu_tested: int | None = None
+    mtu_ok: bool | None = None
+    max_mtu: int | None = None
+    raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A configuration observation made by a check."""
+
+    check: str
+    severity: Severity
+    message: str
+    host: str | None = None
+    vmk: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    pairs: int
+    passed: int
+    failed: int
+    errors: int
+    findings_error: int = 0
+
+    @property
+    def verdict(self) -> str:
+        return "pass" if self.failed == 0 and self.errors == 0 and self.pairs > 0 else "fail"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one validation run produced."""
+
+    started_at: str
+    duration_s: float
+    netstack: str
+    hosts: tuple[HostInfo, ...]
+    pairs: tuple[PairResult, ...]
+    findings: tuple[Finding, ...] = ()
+    schema: str = REPORT_SCHEMA
+
+    @property
+    def summary(self) -> Summary:
+        statuses = [p.status for p in self.pairs]
+        return Summary(
+            pairs=len(statuses),
+            passed=statuses.count(PairStatus.PASS),
+            failed=statuses.count(PairStatus.FAIL),
+            errors=statuses.count(PairStatus.ERROR),
+            findings_error=sum(1 for f in self.findings if f.severity is Severity.ERROR),
+        )
