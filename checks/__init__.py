@@ -1,0 +1,158 @@
+"""Configuration checks over the discovered hosts and the probed pair matrix.
+
+Each check lives in its own module and is registered by name in :data:`CHECKS`. Built-in checks are
+registered exactly as third-party ones are: a ``"module:attribute"`` target per name, loaded with the
+same code. Third-party packages add checks through the entry-point group ``vmotion_validator.checks``::
+
+    [project.entry-points."vmotion_validator.checks"]
+    my_check = "my_package.my_module:CHECK"
+
+The target is either an object with ``name``, ``description`` and ``run(hosts, pairs)`` (see :class:`Check`),
+a class building one without arguments, or a plain function ``(hosts, pairs) -> list[Finding]`` (then
+registered under the entry-point name). A plugin that fails to load does not break the run: its error is
+kept in :data:`PLUGIN_ERRORS` and raised as a :class:`~validator.errors.UsageError` only if it is selected.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import EntryPoint, entry_points
+
+from checks._base import Check, CheckFunction, FunctionCheck, check
+from validator.errors import UsageError
+from validator.models import Finding, HostInfo, PairResult, Severity
+
+__all__ = [
+    "BUILTIN_CHECKS",
+    "CHECKS",
+    "ENTRY_POINT_GROUP",
+    "PLUGIN_ERRORS",
+    "Check",
+    "CheckFunction",
+    "FunctionCheck",
+    "check",
+    "load_entry_points",
+    "register",
+    "run_checks",
+]
+
+ENTRY_POINT_GROUP = "vmotion_validator.checks"
+
+# name -> "module:attribute"; order is the order checks run and findings are listed
+BUILTIN_CHECKS: dict[str, str] = {
+    "host_unreachable": "checks.host_unreachable:CHECK",
+    "no_vmotion_vmks": "checks.no_vmotion_vmks:CHECK",
+    "vmotion_tag_on_default": "checks.vmotion_tag_on_default:CHECK",
+    "extra_services": "checks.extra_services:CHECK",
+    "vmk_disabled": "checks.vmk_disabled:CHECK",
+    "gateway": "checks.gateway:CHECK",
+    "duplicate_ip": "checks.duplicate_ip:CHECK",
+    "mtu_consistency": "checks.mtu_consistency:CHECK",
+    "rtt": "checks.rtt:CHECK",
+}
+
+CHECKS: dict[str, Check] = {}
+PLUGIN_ERRORS: dict[str, str] = {}  # entry-point name -> why it could not be loaded
+_TARGETS: dict[str, str] = {}  # registered name -> "module:attribute" it came from
+
+
+def _as_check(name: str, obj: object) -> Check:
+    if isinstance(obj, type):
+        obj = obj()
+    if isinstance(obj, Check):
+        return obj
+    if callable(obj):
+        return FunctionCheck(name=name, func=obj)
+    raise TypeError(f"{obj!r} is neither a check nor a function")
+
+
+def _load_target(name: str, target: str) -> Check:
+    module_name, _, attr = target.partition(":")
+    obj: object = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return _as_check(name, obj)
+
+
+def register(chk: Check, *, replace: bool = False, registry: dict[str, Check] | None = None) -> Check:
+    """Add a check to the registry (``CHECKS`` by default); a name taken by another check is refused."""
+    reg = CHECKS if registry is None else registry
+    if not replace and chk.name in reg and reg[chk.name] is not chk:
+        raise ValueError(f"a check named {chk.name!r} is already registered")
+    reg[chk.name] = chk
+    return chk
+
+
+def load_entry_points(
+    eps: Iterable[EntryPoint] | None = None,
+    registry: dict[str, Check] | None = None,
+    errors: dict[str, str] | None = None,
+) -> list[str]:
+    """Register the checks of the ``vmotion_validator.checks`` entry points; return the names added.
+
+    A built-in declared again as an entry point with the same target is skipped silently; any other
+    clash or load failure is recorded in ``errors`` (``PLUGIN_ERRORS``) and the plugin left out.
+    """
+    reg = CHECKS if registry is None else registry
+    errs = PLUGIN_ERRORS if errors is None else errors
+    found = entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps
+    added: list[str] = []
+    for ep in found:
+        if _TARGETS.get(ep.name) == ep.value and ep.name in reg:
+            continue
+        try:
+            chk = _as_check(ep.name, ep.load())
+        except Exception as exc:  # a broken plugin must not stop the run
+            errs[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+            continue
+        if chk.name in reg and reg[chk.name] is not chk:
+            errs[ep.name] = f"{ep.value}: the name {chk.name!r} is already taken by another check"
+            continue
+        reg[chk.name] = chk
+        _TARGETS.setdefault(chk.name, ep.value)
+        added.append(chk.name)
+    return added
+
+
+def run_checks(
+    hosts: Sequence[HostInfo],
+    pairs: Sequence[PairResult],
+    selected: Iterable[str] | None = None,
+    *,
+    registry: Mapping[str, Check] | None = None,
+) -> list[Finding]:
+    """Run the selected checks (all when ``selected`` is None) in registry order; return their findings.
+
+    An unknown name raises :class:`UsageError` before anything runs. A check that raises is reported as
+    an error finding of that check, so one broken (third-party) check cannot hide the others' findings.
+    """
+    reg = CHECKS if registry is None else registry
+    if selected is None:
+        names = list(reg)
+    else:
+        names = list(dict.fromkeys(selected))
+        for name in names:
+            if name in reg:
+                continue
+            if registry is None and name in PLUGIN_ERRORS:
+                raise UsageError(f"check {name!r} could not be loaded: {PLUGIN_ERRORS[name]}")
+            raise UsageError(f"unknown check {name!r}; valid checks: {', '.join(sorted(reg))}")
+    findings: list[Finding] = []
+    for name in names:
+        chk = reg[name]
+        try:
+            findings.extend(chk.run(hosts, pairs))
+        except Exception as exc:
+            findings.append(
+                Finding(check=name, severity=Severity.ERROR, message=f"check crashed: {type(exc).__name__}: {exc}")
+            )
+    return findings
+
+
+for _name, _target in BUILTIN_CHECKS.items():
+    _builtin = _load_target(_name, _target)
+    assert _builtin.name == _name, f"{_target} is named {_builtin.name!r}, registered as {_name!r}"
+    register(_builtin)
+    _TARGETS[_name] = _target
+load_entry_points()

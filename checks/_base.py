@@ -1,0 +1,76 @@
+"""What a check is, and the small helpers the built-in checks share."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from validator.models import Family, Finding, HostInfo, PairResult, Vmk
+
+CheckFunction = Callable[[Sequence[HostInfo], Sequence[PairResult]], list[Finding]]
+
+
+@runtime_checkable
+class Check(Protocol):
+    """A configuration check over discovered hosts and probed pairs.
+
+    ``run`` must be pure: it reads its inputs and returns findings; it never talks to a host.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    def run(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> list[Finding]: ...
+
+
+@dataclass(frozen=True)
+class FunctionCheck:
+    """A plain function registered as a check; the description is its docstring's first line."""
+
+    name: str
+    func: CheckFunction
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            doc = inspect.getdoc(self.func) or ""
+            object.__setattr__(self, "description", doc.strip().split("\n\n")[0].replace("\n", " "))
+
+    def run(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> list[Finding]:
+        return self.func(hosts, pairs)
+
+    def __call__(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> list[Finding]:
+        return self.func(hosts, pairs)
+
+
+def check(name: str) -> Callable[[CheckFunction], FunctionCheck]:
+    """Decorator: turn ``func(hosts, pairs) -> list[Finding]`` into a named :class:`FunctionCheck`."""
+
+    def wrap(func: CheckFunction) -> FunctionCheck:
+        return FunctionCheck(name=name, func=func)
+
+    return wrap
+
+
+def where(host: str, vmk: str | None = None) -> str:
+    """``host:vmk`` as reports print it."""
+    return f"{host}:{vmk}" if vmk else host
+
+
+def has_tag(vmk: Vmk, tag: str) -> bool:
+    return any(t.casefold() == tag.casefold() for t in vmk.tags)
+
+
+def all_vmks(host: HostInfo) -> tuple[Vmk, ...]:
+    """Every vmk of a host, probed stack first."""
+    return host.vmks + host.other_vmks
+
+
+def families(vmk: Vmk) -> set[Family]:
+    """Address families a vmk has a routable (not link-local) address in."""
+    return {f for f in Family if vmk.address(f) is not None}

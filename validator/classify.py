@@ -1,0 +1,142 @@
+"""Turn the vmkping outcomes of one pair into a verdict with a reason (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from validator.models import PairPlan, PairResult, PairStatus, PingStats, Reason
+
+_COMMON_INITIAL_TTLS = (32, 64, 128, 255)
+
+# 'sendto() failed (X)' messages -> reason, most specific first
+_LOCAL_ERRORS: tuple[tuple[str, Reason], ...] = (
+    ("network is down", Reason.VMK_DOWN),
+    ("network is unreachable", Reason.NO_ROUTE),
+    ("no route to host", Reason.NO_ROUTE),
+    ("host is down", Reason.ARP),
+    ("message too long", Reason.LOCAL_MTU),
+)
+
+
+@dataclass(frozen=True)
+class ProbeFailure:
+    """A probe that produced no usable statistics."""
+
+    reason: Reason  # UNKNOWN_VMK, PARSE_ERROR or HOST_ERROR
+    message: str
+    raw: str = ""
+
+
+ProbeOutcome = PingStats | ProbeFailure
+
+
+def hops_from_ttl(ttl: int) -> int:
+    """Router hops inferred from a reply TTL, assuming the sender started at a common initial TTL."""
+    initial = next((t for t in _COMMON_INITIAL_TTLS if t >= ttl), 255)
+    return initial - ttl
+
+
+def local_error_reason(stats: PingStats) -> Reason | None:
+    """The reason behind the first 'sendto() failed' line, if any."""
+    for error in stats.errors:
+        lowered = error.lower()
+        for needle, reason in _LOCAL_ERRORS:
+            if needle in lowered:
+                return reason
+    return None
+
+
+def classify_pair(
+    plan: PairPlan,
+    reach: ProbeOutcome,
+    mtu_probe: ProbeOutcome | None,
+    mtu_tested: int,
+    raw: dict[str, str] | None = None,
+) -> PairResult:
+    """Verdict for one directed pair from its reachability probe and its DF probe at ``mtu_tested``."""
+    raw = raw or {}
+    if isinstance(reach, ProbeFailure):
+        return _failure_result(plan, reach, raw)
+    base = PairResult(
+        plan=plan,
+        status=PairStatus.PASS,
+        reachable=reach.received > 0,
+        loss_pct=reach.loss_pct,
+        rtt_min_ms=reach.rtt_min_ms,
+        rtt_avg_ms=reach.rtt_avg_ms,
+        rtt_max_ms=reach.rtt_max_ms,
+        ttl=reach.ttl,
+        routed=_routed(reach),
+        raw=raw,
+    )
+    if reach.received == 0:
+        reason = local_error_reason(reach) or Reason.UNREACHABLE
+        return replace(base, status=PairStatus.FAIL, reason=reason, detail=_reach_detail(reason, plan, reach))
+    reach_loss = reach.received < reach.transmitted
+    if mtu_probe is None:
+        if reach_loss:
+            return replace(base, status=PairStatus.FAIL, reason=Reason.LOSS, detail=_loss_detail(reach))
+        return base
+    if isinstance(mtu_probe, ProbeFailure):
+        return replace(
+            base, status=PairStatus.ERROR, reason=mtu_probe.reason,
+            detail=f"MTU probe: {mtu_probe.message}", mtu_tested=mtu_tested,
+        )
+    tested = replace(base, mtu_tested=mtu_tested, mtu_ok=mtu_probe.received > 0)
+    if mtu_probe.received == 0:
+        if local_error_reason(mtu_probe) is Reason.LOCAL_MTU:
+            detail = (
+                f"DF {mtu_tested} refused by the source: 'Message too long' "
+                f"(the vmk or its switch MTU is below {mtu_tested})"
+            )
+            return replace(tested, status=PairStatus.FAIL, reason=Reason.LOCAL_MTU, detail=detail)
+        detail = (
+            f"DF packets of {mtu_tested} bytes lost while small packets pass: a hop on the path "
+            f"has an MTU below {mtu_tested}"
+        )
+        return replace(tested, status=PairStatus.FAIL, reason=Reason.PATH_MTU, detail=detail)
+    if reach_loss or mtu_probe.received < mtu_probe.transmitted:
+        worst = reach if reach_loss else mtu_probe
+        return replace(tested, status=PairStatus.FAIL, reason=Reason.LOSS, detail=_loss_detail(worst))
+    return tested
+
+
+def error_result(plan: PairPlan, reason: Reason, message: str, raw: dict[str, str] | None = None) -> PairResult:
+    """A pair that could not be probed at all (its source host failed)."""
+    return PairResult(plan=plan, status=PairStatus.ERROR, reason=reason, detail=message, raw=raw or {})
+
+
+def _failure_result(plan: PairPlan, failure: ProbeFailure, raw: dict[str, str]) -> PairResult:
+    if failure.reason is Reason.UNKNOWN_VMK:
+        return PairResult(
+            plan=plan, status=PairStatus.FAIL, reason=Reason.UNKNOWN_VMK, detail=failure.message,
+            reachable=False, raw=raw,
+        )
+    return error_result(plan, failure.reason, failure.message, raw)
+
+
+def _routed(stats: PingStats) -> bool | None:
+    if stats.ttl is None:
+        return None
+    return hops_from_ttl(stats.ttl) > 0
+
+
+def _reach_detail(reason: Reason, plan: PairPlan, stats: PingStats) -> str:
+    src = f"{plan.src_host}:{plan.src_vmk}"
+    if reason is Reason.NO_ROUTE:
+        return f"'Network is unreachable' from {src}: no route to {plan.dst_ip} (stack gateway missing or wrong)"
+    if reason is Reason.ARP:
+        return f"'Host is down' from {src}: {plan.dst_ip} does not answer ARP/ND on the local segment"
+    if reason is Reason.VMK_DOWN:
+        return f"'Network is down': {src} is administratively down"
+    if reason is Reason.LOCAL_MTU:
+        return f"'Message too long' from {src} even for small packets"
+    return (
+        f"{stats.transmitted} sent, 0 replies: {plan.dst_ip} unreachable (filtered, down, "
+        f"or no return route from {plan.dst_host})"
+    )
+
+
+def _loss_detail(stats: PingStats) -> str:
+    return f"{stats.received}/{stats.transmitted} replies ({stats.loss_pct:g}% loss)"
+

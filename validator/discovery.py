@@ -1,0 +1,142 @@
+"""Ask one host, over esxcli, for its TCP/IP stacks, vmks, addresses, gateways and service tags.
+
+Two SSH sessions per host: one batch of esxcli listings, one batch of ``tag get`` per vmk.
+Failures come back as a :class:`HostInfo` whose status says what went wrong; nothing raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from validator.errors import ParseError, TransportError
+from validator.esxi import batch, commands, parsers
+from validator.models import VMOTION_NETSTACK, HostInfo, HostStatus, HostTarget, IPInterface, Vmk
+from validator.transport import Executor
+
+_OPTIONAL = {"ipv6", "routes6"}  # hosts without IPv6 may refuse these; that is not an error
+
+
+def discover_host(
+    executor: Executor, target: HostTarget, netstack: str = VMOTION_NETSTACK, timeout: float | None = None
+) -> HostInfo:
+    """Discover one host; a parse or command failure becomes status ``error`` with the raw text kept."""
+    listing = {
+        "netstacks": commands.netstack_list(),
+        "interfaces": commands.interface_list(),
+        "ipv4": commands.ipv4_get(netstack=netstack),
+        "ipv6": commands.ipv6_address_list(),
+        "routes4": commands.route_ipv4_list(netstack),
+        "routes6": commands.route_ipv6_list(netstack),
+    }
+    try:
+        outputs = _run_batch(executor, listing, timeout)
+        stacks = [entry.key for entry in parsers.parse_netstack_list(_require(outputs, "netstacks"))]
+        interfaces = parsers.parse_interface_list(_require(outputs, "interfaces"))
+        tag_commands = {f"tags-{i.name}": commands.tag_get(i.name) for i in interfaces}
+        tag_outputs = _run_batch(executor, tag_commands, timeout) if tag_commands else {}
+        if netstack not in stacks:
+            others = tuple(_vmk(i, {}, {}, tag_outputs) for i in interfaces)
+            return HostInfo(
+                name=target.name, address=target.address, netstack=netstack, netstack_present=False,
+                other_vmks=others, netstacks=tuple(stacks), raw=dict(outputs),
+            )
+        ipv4 = {entry.name: entry for entry in parsers.parse_ipv4_get(_require(outputs, "ipv4"))}
+        ipv6 = _ipv6_by_vmk(outputs.get("ipv6"))
+        routes4 = parsers.parse_route_list(_require(outputs, "routes4"))
+        routes6 = parsers.parse_route_list(outputs["routes6"]) if outputs.get("routes6") else []
+    except ParseError as exc:
+        return HostInfo(
+            name=target.name, address=target.address, status=HostStatus.ERROR, netstack=netstack,
+            error=f"cannot parse esxcli output: {exc}", raw={"unparsed": exc.raw},
+        )
+    except TransportError as exc:
+        return failed_host(target, exc, netstack)
+    vmks = [_vmk(i, ipv4, ipv6, tag_outputs) for i in interfaces]
+    return HostInfo(
+        name=target.name,
+        address=target.address,
+        netstack=netstack,
+        gateway=parsers.default_gateway(routes4),
+        gateway6=parsers.default_gateway(routes6),
+        vmks=tuple(v for v in vmks if v.netstack == netstack),
+        other_vmks=tuple(v for v in vmks if v.netstack != netstack),
+        netstacks=tuple(stacks),
+        raw=dict(outputs),
+    )
+
+
+def failed_host(target: HostTarget, exc: TransportError, netstack: str = VMOTION_NETSTACK) -> HostInfo:
+    """The HostInfo of a host that could not be talked to."""
+    from validator.errors import AuthError, ConnectError, HostKeyError
+
+    status = HostStatus.ERROR
+    if isinstance(exc, ConnectError):
+        status = HostStatus.UNREACHABLE
+    elif isinstance(exc, AuthError):
+        status = HostStatus.AUTH_FAILED
+    elif isinstance(exc, HostKeyError):
+        status = HostStatus.HOST_KEY
+    return HostInfo(name=target.name, address=target.address, status=status, error=str(exc), netstack=netstack)
+
+
+def _run_batch(executor: Executor, cmds: Mapping[str, str], timeout: float | None) -> dict[str, str]:
+    """Run commands in one session; keep the stdout of those that succeeded (optional ones may fail)."""
+    script, nonce = batch.build_sequential(cmds)
+    result = executor.run(script, timeout=timeout)
+    framed = batch.split_output(result.stdout, nonce)
+    outputs: dict[str, str] = {}
+    for tag in cmds:
+        if tag not in framed:
+            raise ParseError(f"no output for {cmds[tag]!r}", raw=result.stdout + result.stderr)
+        out = framed[tag]
+        if out.exit_status != 0:
+            if tag in _OPTIONAL:
+                continue
+            raise ParseError(f"{cmds[tag]!r} exited {out.exit_status}: {out.stdout.strip()[:200]}", raw=out.stdout)
+        outputs[tag] = out.stdout
+    return outputs
+
+
+def _require(outputs: Mapping[str, str], tag: str) -> str:
+    return outputs[tag]
+
+
+def _ipv6_by_vmk(text: str | None) -> dict[str, list[IPInterface]]:
+    found: dict[str, list[IPInterface]] = {}
+    if not text:
+        return found
+    from ipaddress import IPv6Interface
+
+    for entry in parsers.parse_ipv6_address_list(text):
+        found.setdefault(entry.interface, []).append(IPv6Interface(f"{entry.address}/{entry.prefix}"))
+    return found
+
+
+def _vmk(
+    iface: parsers.InterfaceEntry,
+    ipv4: Mapping[str, parsers.Ipv4Entry],
+    ipv6: Mapping[str, list[IPInterface]],
+    tag_outputs: Mapping[str, str],
+) -> Vmk:
+    from ipaddress import IPv4Interface
+
+    addresses: list[IPInterface] = []
+    v4 = ipv4.get(iface.name)
+    gateway = None
+    if v4 is not None and v4.address is not None and v4.prefix is not None:
+        addresses.append(IPv4Interface(f"{v4.address}/{v4.prefix}"))
+        gateway = v4.gateway
+    addresses.extend(ipv6.get(iface.name, []))
+    tags_text = tag_outputs.get(f"tags-{iface.name}")
+    tags = parsers.parse_tags(tags_text) if tags_text is not None else ()
+    return Vmk(
+        name=iface.name,
+        netstack=iface.netstack,
+        mtu=iface.mtu,
+        enabled=iface.enabled,
+        addresses=tuple(addresses),
+        gateway=gateway,
+        tags=tags,
+        portgroup=iface.portgroup,
+        mac=iface.mac,
+    )

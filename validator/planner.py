@@ -1,0 +1,52 @@
+"""Plan the full mesh: every vMotion vmk to every vMotion vmk on every other host (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from validator.models import Family, HostInfo, PairPlan, Vmk
+
+
+def plan_mesh(hosts: Sequence[HostInfo]) -> list[PairPlan]:
+    """Directed pairs, same address family only, one per family the two vmks share.
+
+    Hosts are taken in the given order; a host whose vmks are unknown contributes nothing.
+    """
+    plans: list[PairPlan] = []
+    for src in hosts:
+        for dst in hosts:
+            if src.name == dst.name:
+                continue
+            for src_vmk in src.vmks:
+                for dst_vmk in dst.vmks:
+                    plans.extend(_pair_plans(src, src_vmk, dst, dst_vmk))
+    return plans
+
+
+def _pair_plans(src: HostInfo, src_vmk: Vmk, dst: HostInfo, dst_vmk: Vmk) -> list[PairPlan]:
+    plans = []
+    for family in Family:
+        src_addr = src_vmk.address(family)
+        dst_addr = dst_vmk.address(family)
+        if src_addr is None or dst_addr is None:
+            continue
+        plans.append(
+            PairPlan(
+                src_host=src.name,
+                src_vmk=src_vmk.name,
+                src_ip=src_addr.ip,
+                dst_host=dst.name,
+                dst_vmk=dst_vmk.name,
+                dst_ip=dst_addr.ip,
+                family=family,
+                mtu=min(src_vmk.mtu, dst_vmk.mtu),
+            )
+        )
+    return plans
+
+
+def bisect_next(low_ok: int, high_bad: int) -> int | None:
+    """Next MTU to try when ``low_ok`` passed and ``high_bad`` failed; None when they are adjacent."""
+    if high_bad - low_ok <= 1:
+        return None
+    return (low_ok + high_bad) // 2

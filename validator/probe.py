@@ -1,0 +1,95 @@
+"""Probe all pairs of one source host in a single SSH session, and read the outcomes.
+
+Per pair, in order: an ARP/ND warm-up (one packet, result ignored), a reachability probe, and a DF
+probe at the pair's MTU. Pairs run in parallel on the host, at most ``concurrency`` at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from validator.classify import ProbeFailure, ProbeOutcome, classify_pair, error_result
+from validator.errors import ParseError, TransportError
+from validator.esxi import batch, commands, parsers
+from validator.models import VMOTION_NETSTACK, PairPlan, PairResult, Reason
+from validator.transport import Executor
+
+WARM, REACH, MTU = "warm", "reach", "mtu"
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How hard to probe; defaults suit a LAN or a lab (RTT well under a second)."""
+
+    netstack: str = VMOTION_NETSTACK
+    count: int = 3
+    interval: float = 0.2
+    timeout: float = 1.0
+    concurrency: int = 32
+    mtu: int | None = None  # test this MTU instead of the smaller of the two vmks' MTUs
+    warmup: bool = True
+
+    def mtu_for(self, plan: PairPlan) -> int:
+        return self.mtu if self.mtu is not None else plan.mtu
+
+    def probe_seconds(self, count: int | None = None) -> float:
+        """Upper bound of one vmkping run."""
+        n = self.count if count is None else count
+        return (n - 1) * self.interval + self.timeout + 1.0
+
+
+def pair_commands(plan: PairPlan, options: ProbeOptions) -> dict[str, str]:
+    """The vmkping commands for one pair, step name -> command."""
+    steps: dict[str, str] = {}
+    common = {"netstack": options.netstack, "vmk": plan.src_vmk}
+    if options.warmup:
+        steps[WARM] = commands.vmkping(plan.dst_ip, count=1, timeout=options.timeout, **common)
+    steps[REACH] = commands.vmkping(
+        plan.dst_ip, count=options.count, interval=options.interval, timeout=options.timeout, **common
+    )
+    size = commands.payload_for_mtu(options.mtu_for(plan), plan.family)
+    steps[MTU] = commands.vmkping(
+        plan.dst_ip, count=options.count, interval=options.interval, timeout=options.timeout,
+        size=size, df=True, **common,
+    )
+    return steps
+
+
+def probe_host(executor: Executor, plans: Sequence[PairPlan], options: ProbeOptions) -> list[PairResult]:
+    """Probe every pair whose source is this host; failures become error results, never exceptions."""
+    if not plans:
+        return []
+    jobs = {f"p{i}": pair_commands(plan, options) for i, plan in enumerate(plans)}
+    script, nonce = batch.build_parallel(jobs, options.concurrency)
+    waves = -(-len(plans) // max(1, options.concurrency))
+    per_job = sum(options.probe_seconds(1 if step == WARM else None) for step in next(iter(jobs.values())))
+    try:
+        result = executor.run(script, timeout=waves * per_job + 30.0)
+    except TransportError as exc:
+        return [error_result(plan, Reason.HOST_ERROR, str(exc)) for plan in plans]
+    framed = batch.split_output(result.stdout, nonce)
+    results = []
+    for tag, plan in zip(jobs, plans, strict=True):
+        outputs = {step: framed.get(f"{tag}/{step}") for step in jobs[tag]}
+        raw = {step: out.stdout for step, out in outputs.items() if out is not None}
+        reach_out = outputs[REACH]
+        if reach_out is None:
+            missing = result.stdout[-2000:] + result.stderr[-2000:]
+            results.append(error_result(plan, Reason.PARSE_ERROR, "no output from the probe", {"session": missing}))
+            continue
+        reach = read_outcome(reach_out.stdout)
+        mtu_out = outputs[MTU]
+        mtu_probe = read_outcome(mtu_out.stdout) if mtu_out is not None else None
+        results.append(classify_pair(plan, reach, mtu_probe, options.mtu_for(plan), raw))
+    return results
+
+
+def read_outcome(text: str) -> ProbeOutcome:
+    """Parse one vmkping output into statistics or a probe failure holding the raw text."""
+    try:
+        return parsers.parse_vmkping(text)
+    except parsers.UnknownInterfaceError as exc:
+        return ProbeFailure(Reason.UNKNOWN_VMK, str(exc), text)
+    except ParseError as exc:
+        return ProbeFailure(Reason.PARSE_ERROR, f"cannot parse vmkping output: {exc}", text)

@@ -1,0 +1,182 @@
+"""Run commands on hosts: a small protocol, and its paramiko implementation.
+
+Everything above this module talks to :class:`Executor` and :class:`CommandResult`, never to
+paramiko, so tests can inject a :class:`~validator.replay.ReplayConnector`. paramiko's errors are
+mapped to :mod:`validator.errors` here and nowhere else. Secrets never enter an error message.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import paramiko
+
+from validator.errors import AuthError, CommandTimeout, ConnectError, HostKeyError, TransportError
+from validator.inventory import SshSettings
+from validator.models import HostTarget
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one remote command returned."""
+
+    command: str
+    exit_status: int
+    stdout: str
+    stderr: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_status == 0
+
+
+class Executor(Protocol):
+    """An open session to one host."""
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult: ...
+
+    def close(self) -> None: ...
+
+
+class Connector(Protocol):
+    """Opens executors; one connector serves a whole run."""
+
+    def connect(self, target: HostTarget) -> Executor: ...
+
+
+class _AcceptNewPolicy(paramiko.MissingHostKeyPolicy):
+    """Trust a key never seen before and record it; a changed key still fails (paramiko raises)."""
+
+    def __init__(self, known_hosts: Path | None, lock: threading.Lock) -> None:
+        self._known_hosts = known_hosts
+        self._lock = lock
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        client.get_host_keys().add(hostname, key.get_name(), key)
+        if self._known_hosts is None:
+            return
+        with self._lock:
+            self._known_hosts.parent.mkdir(parents=True, exist_ok=True)
+            with self._known_hosts.open("a", encoding="utf-8") as handle:
+                handle.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+
+
+class SshConnector:
+    """Connects with paramiko: strict known_hosts by default; password falls back to keyboard-interactive."""
+
+    def __init__(self, settings: SshSettings, password: str | None = None) -> None:
+        self._settings = settings
+        self._password = password
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SshConnector(username={self._settings.username!r}, policy={self._settings.host_key_policy!r})"
+
+    def connect(self, target: HostTarget) -> SshExecutor:
+        settings = self._settings
+        client = paramiko.SSHClient()
+        if settings.known_hosts is not None and settings.known_hosts.exists():
+            try:
+                client.load_host_keys(str(settings.known_hosts))
+            except (OSError, paramiko.SSHException) as exc:
+                raise HostKeyError(f"cannot read known_hosts {settings.known_hosts}: {exc}", target.name) from None
+        if settings.host_key_policy == "accept-new":
+            client.set_missing_host_key_policy(_AcceptNewPolicy(settings.known_hosts, self._lock))
+        else:
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(
+                target.address,
+                port=target.port,
+                username=settings.username,
+                password=self._password,
+                key_filename=str(settings.key_file) if settings.key_file else None,
+                allow_agent=settings.allow_agent and self._password is None,
+                look_for_keys=False,
+                timeout=settings.connect_timeout,
+                banner_timeout=settings.connect_timeout,
+                auth_timeout=settings.connect_timeout,
+            )
+        except Exception as exc:
+            client.close()
+            raise map_connect_error(exc, target, settings) from None
+        return SshExecutor(client, target, settings.command_timeout)
+
+
+def map_connect_error(exc: Exception, target: HostTarget, settings: SshSettings) -> TransportError:
+    """Translate a paramiko/socket failure into the project's error, with a message an admin can act on."""
+    where = f"{target.address}:{target.port}"
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return HostKeyError(
+            f"host key for {where} CHANGED (got {exc.key.get_name()} {exc.key.get_fingerprint().hex()}); "
+            f"if the host was reinstalled, remove its line from {settings.known_hosts} and trust the new key",
+            target.name,
+        )
+    if isinstance(exc, paramiko.AuthenticationException):
+        return AuthError(f"authentication failed for {settings.username}@{where}", target.name)
+    if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        return HostKeyError(
+            f"host key for {where} is unknown (not in {settings.known_hosts}); add it, or set "
+            f"host_key_policy = \"accept-new\" to trust it on first use",
+            target.name,
+        )
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return ConnectError(f"connection to {where} timed out after {settings.connect_timeout:g} s", target.name)
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError | OSError):
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        return ConnectError(f"cannot connect to {where}: {reason}", target.name)
+    if isinstance(exc, paramiko.SSHException):
+        return TransportError(f"SSH error with {where}: {exc}", target.name)
+    return TransportError(f"unexpected error with {where}: {exc.__class__.__name__}", target.name)
+
+
+class SshExecutor:
+    """One SSH connection; each :meth:`run` is one exec session (channel) on it."""
+
+    def __init__(self, client: paramiko.SSHClient, target: HostTarget, default_timeout: float) -> None:
+        self._client = client
+        self._target = target
+        self._default_timeout = default_timeout
+        self.sessions = 0
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        limit = self._default_timeout if timeout is None else timeout
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TransportError(f"connection to {self._target.address} is closed", self._target.name)
+        try:
+            channel = transport.open_session(timeout=limit)
+            self.sessions += 1
+            channel.settimeout(limit)
+            channel.exec_command(command)
+            stdout, stderr = _drain(channel, time.monotonic() + limit)
+            status = channel.recv_exit_status()
+            channel.close()
+        except TimeoutError:
+            raise CommandTimeout(
+                f"command on {self._target.name} did not finish within {limit:g} s", self._target.name
+            ) from None
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise TransportError(f"command on {self._target.name} failed: {exc}", self._target.name) from None
+        return CommandResult(command=command, exit_status=status, stdout=stdout, stderr=stderr)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _drain(channel: paramiko.Channel, deadline: float) -> tuple[str, str]:
+    """Read stdout to EOF, then stderr (ours is small; the channel window covers it)."""
+    out: list[bytes] = []
+    while chunk := channel.recv(65536):
+        out.append(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError
+    err: list[bytes] = []
+    while chunk := channel.recv_stderr(65536):
+        err.append(chunk)
+    return b"".join(out).decode("utf-8", "replace"), b"".join(err).decode("utf-8", "replace")
