@@ -5,7 +5,7 @@ registered exactly as third-party ones are: a ``"module:attribute"`` target per 
 same code. Third-party packages add checks through the entry-point group ``vmotion_validator.checks``::
 
     [project.entry-points."vmotion_validator.checks"]
-    my_check = "my_package.my_module:CHECK"
+    my_check = "my_package.my_module:my_check"
 
 The target is either an object with ``name``, ``description`` and ``run(hosts, pairs)`` (see :class:`Check`),
 a class building one without arguments, or a plain function ``(hosts, pairs) -> list[Finding]`` (then
@@ -41,15 +41,15 @@ ENTRY_POINT_GROUP = "vmotion_validator.checks"
 
 # name -> "module:attribute"; order is the order checks run and findings are listed
 BUILTIN_CHECKS: dict[str, str] = {
-    "host_unreachable": "checks.host_unreachable:CHECK",
-    "no_vmotion_vmks": "checks.no_vmotion_vmks:CHECK",
-    "vmotion_tag_on_default": "checks.vmotion_tag_on_default:CHECK",
-    "extra_services": "checks.extra_services:CHECK",
-    "vmk_disabled": "checks.vmk_disabled:CHECK",
-    "gateway": "checks.gateway:CHECK",
-    "duplicate_ip": "checks.duplicate_ip:CHECK",
-    "mtu_consistency": "checks.mtu_consistency:CHECK",
-    "rtt": "checks.rtt:CHECK",
+    "host_unreachable": "checks.host_unreachable:host_unreachable",
+    "no_vmotion_vmks": "checks.no_vmotion_vmks:no_vmotion_vmks",
+    "vmotion_tag_on_default": "checks.vmotion_tag_on_default:vmotion_tag_on_default",
+    "extra_services": "checks.extra_services:extra_services",
+    "vmk_disabled": "checks.vmk_disabled:vmk_disabled",
+    "gateway": "checks.gateway:gateway",
+    "duplicate_ip": "checks.duplicate_ip:duplicate_ip",
+    "mtu_consistency": "checks.mtu_consistency:mtu_consistency",
+    "rtt": "checks.rtt:rtt",
 }
 
 CHECKS: dict[str, Check] = {}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what the lab, the validator and the tests need, on Debian/Ubuntu, as root.
+# Idempotent: quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ip >/dev/null || need_apt+=(iproute2)
+command -v ping >/dev/null || need_apt+=(iputils-ping)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v nsenter >/dev/null || need_apt+=(util-linux)
+command -v awk >/dev/null || need_apt+=(mawk)
+command -v tc >/dev/null || need_apt+=(iproute2)
+command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "install: apt-get install ${need_apt[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# the packaged sshd must not run on the machine itself: the lab starts its own, one per emulated host
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    echo "install: python environment in .venv" >&2
+    python3 -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test,vcenter]'
+    touch .venv/.installed
+fi
