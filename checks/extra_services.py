@@ -30,7 +30,5 @@ def extra_services(hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> li
                 f"{where(host.name, vmk.name)} on the vmotion stack also carries {', '.join(extra)}: only "
                 "vMotion is supported there; move these services to a vmk on another stack"
             )
-            findings.append(
-                Finding(check=NAME, severity=Severity.ERROR, message=message, host=host.name, vmk=vmk.name)
-            )
+            findings.append(Finding(check=NAME, severity=Severity.ERROR, message=message, host=host.name, vmk=vmk.name))
     return findings

@@ -26,7 +26,5 @@ def rtt(hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> list[Finding]
             f"{where(p.src_host, p.src_vmk)} -> {where(p.dst_host, p.dst_vmk)} ({p.dst_ip}): average RTT "
             f"{pair.rtt_avg_ms:g} ms exceeds the {MAX_RTT_MS:g} ms vMotion supports"
         )
-        findings.append(
-            Finding(check=NAME, severity=Severity.WARNING, message=message, host=p.src_host, vmk=p.src_vmk)
-        )
+        findings.append(Finding(check=NAME, severity=Severity.WARNING, message=message, host=p.src_host, vmk=p.src_vmk))
     return findings

@@ -30,7 +30,5 @@ def vmotion_tag_on_default(hosts: Sequence[HostInfo], pairs: Sequence[PairResult
                 f"{where(host.name, vmk.name)} on {vmk.netstack} is tagged VMotion while the host has "
                 f"vmotion-stack vmks ({used}): vSphere silently disables vMotion on it; remove the tag"
             )
-            findings.append(
-                Finding(check=NAME, severity=Severity.ERROR, message=message, host=host.name, vmk=vmk.name)
-            )
+            findings.append(Finding(check=NAME, severity=Severity.ERROR, message=message, host=host.name, vmk=vmk.name))
     return findings

@@ -7,10 +7,12 @@ into chunks; long text lines are wrapped. ANSI colors only when ``color=True``.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from ipaddress import ip_address
 
 from tabulate import tabulate
 
@@ -20,6 +22,7 @@ MIN_WIDTH = 40  # below this, lay out as if it were this wide
 _SEP = 2  # tabulate "simple": two spaces between columns
 _HEADER_PAD = 2  # tabulate pads every header by two characters
 _ROUTED = "R"
+_MIN_LABEL = 24  # row labels are cut to max(this, width // 3) when the matrix is split
 
 SHORT_CODES: dict[Reason, str] = {
     Reason.PATH_MTU: "MTU",
@@ -184,23 +187,48 @@ def _column_chunks(label_w: int, col_ws: Sequence[int], width: int, split: bool)
     return chunks
 
 
+def _common_domain(hosts: Iterable[str]) -> str:
+    """The DNS suffix (``.dc1.example.com``) every host name shares, or ``""``; never for IP addresses."""
+    names = list(hosts)
+    domains = {name.partition(".")[2] for name in names}
+    if len(domains) != 1 or not names:
+        return ""
+    domain = domains.pop()
+    for name in names:
+        with contextlib.suppress(ValueError):
+            ip_address(name)
+            return ""
+    return f".{domain}" if any(c.isalpha() for c in domain) else ""
+
+
 def _render_matrix(m: _Matrix, width: int, color: bool) -> list[str]:
-    title = f"{'IPv4' if m.family is Family.IPV4 else 'IPv6'} pairs (rows: source, columns: destination)"
-    labels = [endpoint(*e) for e in m.endpoints]
+    family = "IPv4" if m.family is Family.IPV4 else "IPv6"
+    domain = _common_domain(host for host, _ in m.endpoints)
+    title = f"{family} pairs (rows: source, columns: destination"
+    title += f"; host names without {domain})" if domain else ")"
+    labels = [endpoint(host.removesuffix(domain), vmk) for host, vmk in m.endpoints]
     numbers = [f"d{i}" for i in range(1, len(labels) + 1)]
     pairs = [[m.pairs.get((src, dst)) for dst in m.endpoints] for src in m.endpoints]
     attempts = ((labels, False, False), (numbers, False, False), (numbers, True, False), (numbers, True, True))
     for headers, short, split in attempts:
         grid = [[cell(p, short=short) for p in row] for row in pairs]
         col_ws = [max([len(h) + _HEADER_PAD] + [len(row[c]) for row in grid]) for c, h in enumerate(headers)]
-        row_labels = [_shorten(label, max(3, width - _SEP - max(col_ws))) for label in labels]
+        cap = max(3, width - _SEP - max(col_ws))
+        if split:  # long row labels would leave room for few columns per chunk: cut them, keep the number
+            cap = min(cap, max(_MIN_LABEL, width // 3))
+        if max(len(label) for label in labels) <= cap:
+            row_labels = labels
+        elif headers is numbers:
+            row_labels = [f"{n} {_shorten(label, cap - len(n) - 1)}" for n, label in zip(numbers, labels, strict=True)]
+        else:
+            row_labels = [_shorten(label, cap) for label in labels]
         label_w = max(len(label) for label in row_labels)
         chunks = _column_chunks(label_w, col_ws, width, split)
         if chunks is not None:
             break
     assert chunks is not None  # the last attempt always splits
     numbered = headers is numbers
-    lines = [_paint(title, "title", color)]
+    lines = [_paint(line, "title", color) for line in _wrap(title, width)]
     for chunk in chunks:
         if len(chunks) > 1:
             lines.append(f"destinations d{chunk[0] + 1}-d{chunk[-1] + 1} of {len(labels)}")
@@ -218,12 +246,12 @@ def _render_matrix(m: _Matrix, width: int, color: bool) -> list[str]:
             ).splitlines()
         )
         lines.append("")
-    lines.extend(_legend(m, grid, short, numbered, labels, width))
+    lines.extend(_legend(m, grid, short=short, numbered=numbered, labels=labels, width=width))
     return lines
 
 
 def _legend(
-    m: _Matrix, grid: Sequence[Sequence[str]], short: bool, numbered: bool, labels: Sequence[str], width: int
+    m: _Matrix, grid: Sequence[Sequence[str]], *, short: bool, numbered: bool, labels: Sequence[str], width: int
 ) -> list[str]:
     used = {c.removesuffix(f" {_ROUTED}") for row in grid for c in row}
     notes = []
@@ -297,8 +325,7 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
 
     counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
     lines.append(
-        f"Findings: {counts[Severity.ERROR]} error, {counts[Severity.WARNING]} warning, "
-        f"{counts[Severity.INFO]} info"
+        f"Findings: {counts[Severity.ERROR]} error, {counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info"
     )
     verdict_style = "ok" if report.summary.verdict == "pass" else "fail"
     lines.append(_paint(summary_line(report), verdict_style, color))

@@ -93,7 +93,9 @@ def make_host(
         gateway6=None if failed else _addr(gateway6),
         vmks=tuple(vmks),
         other_vmks=tuple(other_vmks),
-        netstacks=tuple(netstacks) if netstacks is not None else (("defaultTcpipStack", netstack) if not failed else ()),
+        netstacks=tuple(netstacks)
+        if netstacks is not None
+        else (("defaultTcpipStack", netstack) if not failed else ()),
         raw=raw or {},
     )
 
@@ -133,18 +135,32 @@ def make_result(
     """A result with plausible fields for its status and reason; keyword overrides win."""
     routed = overrides.pop("routed", None)
     if routed is None and status is PairStatus.PASS:
-        routed = ip_interface(f"{plan.src_ip}/24").network != ip_interface(f"{plan.dst_ip}/24").network
+        bits = 24 if plan.family is Family.IPV4 else 64  # the factories' subnets
+        routed = ip_interface(f"{plan.src_ip}/{bits}").network != ip_interface(f"{plan.dst_ip}/{bits}").network
     fields: dict[str, Any] = {}
     if status is PairStatus.PASS:
         fields = dict(
-            reachable=True, loss_pct=0.0, rtt_min_ms=0.2, rtt_avg_ms=0.3, rtt_max_ms=0.5,
-            ttl=63 if routed else 64, mtu_tested=plan.mtu, mtu_ok=True,
+            reachable=True,
+            loss_pct=0.0,
+            rtt_min_ms=0.2,
+            rtt_avg_ms=0.3,
+            rtt_max_ms=0.5,
+            ttl=63 if routed else 64,
+            mtu_tested=plan.mtu,
+            mtu_ok=True,
         )
     elif status is PairStatus.FAIL:
         if reason in (Reason.PATH_MTU, Reason.LOCAL_MTU):
             fields = dict(
-                reachable=True, loss_pct=0.0, rtt_min_ms=0.2, rtt_avg_ms=0.3, rtt_max_ms=0.5,
-                ttl=63, mtu_tested=plan.mtu, mtu_ok=False, max_mtu=1500 if reason is Reason.PATH_MTU else None,
+                reachable=True,
+                loss_pct=0.0,
+                rtt_min_ms=0.2,
+                rtt_avg_ms=0.3,
+                rtt_max_ms=0.5,
+                ttl=63,
+                mtu_tested=plan.mtu,
+                mtu_ok=False,
+                max_mtu=1500 if reason is Reason.PATH_MTU else None,
             )
             routed = True if routed is None else routed
         elif reason is Reason.LOSS:
@@ -152,7 +168,9 @@ def make_result(
         else:
             fields = dict(reachable=False, loss_pct=100.0)
         reason = reason or Reason.UNREACHABLE
-        fields.setdefault("raw", {"reach": f"PING {plan.dst_ip}: 56 data bytes\n3 packets transmitted, 0 packets received"})
+        fields.setdefault(
+            "raw", {"reach": f"PING {plan.dst_ip}: 56 data bytes\n3 packets transmitted, 0 packets received"}
+        )
     else:
         reason = reason or Reason.HOST_ERROR
         fields = dict(raw={"error": "channel closed"})

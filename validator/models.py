@@ -95,7 +95,8 @@ class Vmk:
     @property
     def primary(self) -> IPInterface | None:
         v4 = [a for a in self.addresses if a.version == 4]
-        return (v4 or list(self.addresses) or [None])[0]
+        candidates: list[IPInterface] = v4 or list(self.addresses)
+        return candidates[0] if candidates else None
 
     def address(self, family: Family) -> IPInterface | None:
         """First address of one family (link-local IPv6 excluded)."""

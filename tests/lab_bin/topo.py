@@ -4,11 +4,12 @@ Two emulated hosts, each with a default-stack and a vmotion-stack namespace, and
 
     esxa default  vmk0 198.18.0.11/24 2001:db8::11/64 mtu 1500 ──── esxb default vmk0 198.18.0.12/24
                   (no gateway: the default stack cannot reach the vmotion networks)
-    esxa vmotion  vmk1 198.18.1.11/24 2001:db8:1::11/64 mtu 9000 ── router ra (mtu 9000)
+    esxa vmotion  vmk1 198.18.1.11/24 2001:db8:1::11/64 mtu 9000 ── router r1 ra 198.18.1.1 (mtu 9000)
                   vmk2 198.18.3.11/24 mtu 9000, disabled (link down, enabled=false)
-                  vmk3 198.18.4.11/24 mtu 9000, enabled in the files but its link is down
+                  vmk3 198.18.4.11/24 mtu 9000, enabled in the files but its link has no carrier
                   gateway 198.18.1.1 / 2001:db8:1::1
-    router        rb 198.18.2.1/24 2001:db8:2::1/64 mtu 1500 (the small-MTU hop) ── esxb vmk1
+    r1 rm 198.18.9.1/24 ── r2 rm 198.18.9.2/24: the small-MTU hop (mtu 1500, 2001:db8:9::/64)
+    r2 rb 198.18.2.1/24 2001:db8:2::1/64 (mtu 9000) ── esxb vmk1
     esxb vmotion  vmk1 198.18.2.11/24 2001:db8:2::11/64 mtu 9000, gateway 198.18.2.1 / 2001:db8:2::1
 
 Namespace names start with ``vmvbt-``; addresses stay inside 198.18.0.0/15 and 2001:db8::/32.
@@ -89,7 +90,8 @@ class Topology:
 
 def _names(tag: str) -> dict[str, str]:
     base = f"{NS_PREFIX}{tag}"
-    return {"a": f"{base}-a", "av": f"{base}-a-vm", "b": f"{base}-b", "bv": f"{base}-b-vm", "r": f"{base}-r"}
+    return {"a": f"{base}-a", "av": f"{base}-a-vm", "b": f"{base}-b", "bv": f"{base}-b-vm",
+            "r1": f"{base}-r1", "r2": f"{base}-r2"}
 
 
 def describe(tag: str, state: Path) -> Topology:
@@ -135,16 +137,18 @@ def up(tag: str, state: Path) -> Topology:
             created.append(ns)
             sh("ip", "-n", ns, "link", "set", "lo", "up")
             _sysctls(ns, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
-        _sysctls(n["r"], "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+        for r in ("r1", "r2"):
+            _sysctls(n[r], "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
         ip = "ip"
         # management on-link pair
         sh(ip, "link", "add", "vmk0", "netns", n["a"], "type", "veth", "peer", "name", "vmk0", "netns", n["b"])
-        # esxa vmk1 <-> router ra (9000), router rb (1500) <-> esxb vmk1 (9000)
-        sh(ip, "link", "add", "vmk1", "netns", n["av"], "type", "veth", "peer", "name", "ra", "netns", n["r"])
-        sh(ip, "link", "add", "rb", "netns", n["r"], "type", "veth", "peer", "name", "vmk1", "netns", n["bv"])
-        # esxa vmk2: disabled; vmk3: enabled but no carrier (its peer is down)
-        sh(ip, "link", "add", "vmk2", "netns", n["av"], "type", "veth", "peer", "name", "dead2", "netns", n["r"])
-        sh(ip, "link", "add", "vmk3", "netns", n["av"], "type", "veth", "peer", "name", "dead3", "netns", n["r"])
+        # esxa vmk1 <-> r1 ra (9000); r1 rm <-> r2 rm (1500); r2 rb (9000) <-> esxb vmk1 (9000)
+        sh(ip, "link", "add", "vmk1", "netns", n["av"], "type", "veth", "peer", "name", "ra", "netns", n["r1"])
+        sh(ip, "link", "add", "rm", "netns", n["r1"], "type", "veth", "peer", "name", "rm", "netns", n["r2"])
+        sh(ip, "link", "add", "rb", "netns", n["r2"], "type", "veth", "peer", "name", "vmk1", "netns", n["bv"])
+        # esxa vmk2: disabled; vmk3: enabled but no carrier (its peer stays down)
+        sh(ip, "link", "add", "vmk2", "netns", n["av"], "type", "veth", "peer", "name", "dead2", "netns", n["r1"])
+        sh(ip, "link", "add", "vmk3", "netns", n["av"], "type", "veth", "peer", "name", "dead3", "netns", n["r1"])
         for host in topo.hosts.values():
             for v in host.vmks:
                 sh(ip, "-n", v.ns, "link", "set", v.name, "address", v.mac, "mtu", str(v.mtu))
@@ -158,12 +162,19 @@ def up(tag: str, state: Path) -> Topology:
                         sh(ip, "-n", v.ns, "addr", "add", a6, "dev", v.name, "nodad")
                 if v.enabled:
                     sh(ip, "-n", v.ns, "link", "set", v.name, "up")
-        sh(ip, "-n", n["r"], "link", "set", "ra", "mtu", "9000", "up")
-        sh(ip, "-n", n["r"], "link", "set", "rb", "mtu", "1500", "up")
-        sh(ip, "-n", n["r"], "addr", "add", "198.18.1.1/24", "dev", "ra")
-        sh(ip, "-n", n["r"], "addr", "add", "2001:db8:1::1/64", "dev", "ra", "nodad")
-        sh(ip, "-n", n["r"], "addr", "add", "198.18.2.1/24", "dev", "rb")
-        sh(ip, "-n", n["r"], "addr", "add", "2001:db8:2::1/64", "dev", "rb", "nodad")
+        for r, dev, mtu, a4, a6 in (
+            ("r1", "ra", 9000, "198.18.1.1/24", "2001:db8:1::1/64"),
+            ("r1", "rm", 1500, "198.18.9.1/24", "2001:db8:9::1/64"),
+            ("r2", "rm", 1500, "198.18.9.2/24", "2001:db8:9::2/64"),
+            ("r2", "rb", 9000, "198.18.2.1/24", "2001:db8:2::1/64"),
+        ):
+            sh(ip, "-n", n[r], "link", "set", dev, "mtu", str(mtu), "up")
+            sh(ip, "-n", n[r], "addr", "add", a4, "dev", dev)
+            sh(ip, "-n", n[r], "addr", "add", a6, "dev", dev, "nodad")
+        sh(ip, "-n", n["r1"], "route", "add", "198.18.2.0/24", "via", "198.18.9.2")
+        sh(ip, "-n", n["r1"], "route", "add", "2001:db8:2::/64", "via", "2001:db8:9::2")
+        sh(ip, "-n", n["r2"], "route", "add", "198.18.1.0/24", "via", "198.18.9.1")
+        sh(ip, "-n", n["r2"], "route", "add", "2001:db8:1::/64", "via", "2001:db8:9::1")
         for host in topo.hosts.values():
             for key, ns, gw4, gw6, _first in host.stacks:
                 del key

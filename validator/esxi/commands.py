@@ -106,10 +106,11 @@ def _float(name: str, value: object, bounds: tuple[float, float]) -> str:
 
 
 def _family(value: object) -> Family:
-    try:
+    if isinstance(value, Family):
+        return value
+    if isinstance(value, str) and value in {f.value for f in Family}:
         return Family(value)
-    except ValueError as exc:
-        raise CommandValueError(f"not an address family: {value!r}") from exc
+    raise CommandValueError(f"not an address family: {value!r}")
 
 
 def vmkping(

@@ -85,7 +85,7 @@ class InterfaceEntry:
 
     name: str
     mac: str | None
-    enabled: bool | None  # None only when the field is absent from the output
+    enabled: bool  # ESXi prints Enabled for every vmk; an output without the field reads as enabled
     portset: str | None
     portgroup: str | None
     netstack: str
@@ -228,7 +228,7 @@ def _route_destination(network: str, netmask_or_prefix: str) -> IPv4Network | IP
     """Raises ValueError on bad input (callers of the public property only see validated entries)."""
     family = _route_family(network, netmask_or_prefix)
     if family is Family.IPV4:
-        base = "0.0.0.0" if network.lower() == "default" else network
+        base = "0.0.0.0" if network.lower() == "default" else network  # noqa: S104 (an address, not a bind)
         prefix = _mask_prefix(IPv4Address(netmask_or_prefix))
         if prefix is None:
             raise ValueError(f"non-contiguous netmask {netmask_or_prefix}")
@@ -272,7 +272,7 @@ def parse_interface_list(text: str) -> tuple[InterfaceEntry, ...]:
             InterfaceEntry(
                 name=name,
                 mac=_opt(record, "macaddress"),
-                enabled=_bool(enabled_text, "Enabled", text) if enabled_text is not None else None,
+                enabled=_bool(enabled_text, "Enabled", text) if enabled_text is not None else True,
                 portset=_opt(record, "portset"),
                 portgroup=_opt(record, "portgroup"),
                 netstack=_req(record, "netstackinstance", text),
@@ -402,7 +402,10 @@ def parse_tags(text: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------------- vmkping
 
 _NUM = r"[0-9]+(?:\.[0-9]+)?"
-_PING_HEADER_RE = re.compile(r"PING (\S+?) ?\(([^()\s]+)\)(?: from \S+ ?)?:? ([0-9]{1,6}) data bytes")
+_PING_HEADER_RE = re.compile(
+    r"PING (\S+?) ?\(([^()\s]+)\)(?: from \S+ ?)?"
+    r"(?::? ([0-9]{1,6}) data bytes| ([0-9]{1,6})\([0-9]{1,6}\) bytes of data\.)"  # BSD/busybox | iputils
+)
 _REPLY_RE = re.compile(r"[0-9]{1,6} bytes from (\S+?)[:,]?\s")
 _REPLY_FIELD_RE = re.compile(rf"\b(icmp_seq|ttl|hlim|hops|time)=({_NUM})")
 _SENDTO_RE = re.compile(r"(?:.*\b)?sendto(?:\(\) failed \((.*)\)|: (.*))")
@@ -410,7 +413,9 @@ _STATS_RE = re.compile(
     rf"([0-9]{{1,9}}) packets transmitted, ([0-9]{{1,9}}) (?:packets )?received,"
     rf"(?: \+?[0-9]+ (?:duplicates|errors),)* ({_NUM})% packet loss(?:,.*)?"
 )
-_RTT_RE = re.compile(rf"(?:round-trip|rtt) min/avg/max(?:/(?:stddev|mdev))? = ({_NUM})/({_NUM})/({_NUM})(?:/{_NUM})? ms")
+_RTT_RE = re.compile(
+    rf"(?:round-trip|rtt) min/avg/max(?:/(?:stddev|mdev))? = ({_NUM})/({_NUM})/({_NUM})(?:/{_NUM})? ms"
+)
 _UNKNOWN_IF_RE = re.compile(r"Unknown interface '([^']*)'(?:: .*)?")
 _STATS_TITLE_RE = re.compile(r"--- (\S+) ping statistics ---")
 
@@ -439,7 +444,7 @@ def parse_vmkping(text: str) -> PingStats:
         if match := _PING_HEADER_RE.fullmatch(line):
             if target is not None:
                 raise ParseError("two PING headers: output of more than one run", raw=text)
-            target, payload = match.group(2), int(match.group(3))
+            target, payload = match.group(2), int(match.group(3) or match.group(4))
         elif match := _REPLY_RE.match(line):
             fields = dict(_REPLY_FIELD_RE.findall(line))
             hops = fields.get("ttl") or fields.get("hlim") or fields.get("hops")
@@ -459,7 +464,7 @@ def parse_vmkping(text: str) -> PingStats:
     if payload is None or target is None:
         raise ParseError("no 'PING <target> (<address>): N data bytes' header", raw=text)
     if stats is None:
-        raise ParseError("no 'N packets transmitted, M packets received, P% packet loss' line", raw=text)
+        raise ParseError("no statistics line ('N packets transmitted, M packets received, P% packet loss')", raw=text)
     transmitted, received, loss = stats
     if received > transmitted or loss > 100.0:
         raise ParseError(f"inconsistent statistics: {received}/{transmitted} received, {loss}% loss", raw=text)

@@ -1,0 +1,78 @@
+"""A short Markdown summary (CI job summaries, tickets): verdict, failing pairs, findings, host errors."""
+
+from __future__ import annotations
+
+import re
+
+from reports.terminal import describe, summary_line
+from validator.models import PairStatus, Report, Severity
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+
+
+def escape(text: str) -> str:
+    """Text safe inside a Markdown table cell or list item."""
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render(report: Report) -> str:
+    s = report.summary
+    lines = [
+        f"# vMotion validation: {s.verdict.upper()}",
+        "",
+        f"**{escape(summary_line(report))}**",
+        "",
+        f"{len(report.hosts)} hosts, netstack `{report.netstack}`, started {escape(report.started_at)}, "
+        f"{report.duration_s:.1f} s.",
+        "",
+    ]
+    failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
+    lines.append(f"## Failing pairs ({len(failing)})")
+    lines.append("")
+    if failing:
+        rows = []
+        for pair in failing:
+            p = pair.plan
+            what, _, detail = describe(pair).partition(" - ")
+            rows.append(
+                [
+                    f"{p.src_host}:{p.src_vmk} ({p.src_ip})",
+                    f"{p.dst_host}:{p.dst_vmk} ({p.dst_ip})",
+                    what + (" (routed)" if pair.routed else ""),
+                    detail,
+                ]
+            )
+        lines += _table(["Source", "Destination", "Result", "Detail"], rows)
+    else:
+        lines.append("None.")
+    lines.append("")
+
+    lines.append(f"## Findings ({len(report.findings)})")
+    lines.append("")
+    if report.findings:
+        order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+        findings = sorted(report.findings, key=lambda f: order[f.severity])
+        rows = [
+            [f.severity.value, f.check, f"{f.host}:{f.vmk}" if f.host and f.vmk else f.host or "", f.message]
+            for f in findings
+        ]
+        lines += _table(["Severity", "Check", "Where", "Message"], rows)
+    else:
+        lines.append("None.")
+    lines.append("")
+
+    bad = [h for h in report.hosts if not h.ok]
+    if bad:
+        lines.append(f"## Hosts with errors ({len(bad)})")
+        lines.append("")
+        lines += _table(
+            ["Host", "Address", "Status", "Error"], [[h.name, h.address, h.status.value, h.error or ""] for h in bad]
+        )
+        lines.append("")
+    return "\n".join(lines)

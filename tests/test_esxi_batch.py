@@ -1,0 +1,352 @@
+"""Batch scripts run for real on POSIX shells: dash, and busybox ash with only busybox applets on PATH."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from validator.errors import CommandValueError
+from validator.esxi import batch as b
+
+APPLETS = ["sh", "mktemp", "cat", "rm", "sleep", "printf", "echo", "ls", "wc", "mkdir", "rmdir", "true", "false"]
+
+
+@dataclass(frozen=True)
+class Shell:
+    name: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+
+    def run(self, script: str, *, stdin: bool = False, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        if stdin:
+            return subprocess.run([*self.argv, "-s"], input=script, capture_output=True, text=True,
+                                  env=self.env, timeout=timeout, check=False)  # fmt: skip
+        return subprocess.run([*self.argv, "-c", script], capture_output=True, text=True, env=self.env,
+                              timeout=timeout, check=False)  # fmt: skip
+
+
+def _shells() -> list[str]:
+    names = []
+    if shutil.which("dash"):
+        names.append("dash")
+    if shutil.which("busybox"):
+        names.append("busybox")
+    return names
+
+
+@pytest.fixture(params=_shells() or [pytest.param("none", marks=pytest.mark.skip(reason="no POSIX sh"))])
+def shell(request: pytest.FixtureRequest, tmp_path: Path) -> Shell:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {"TMPDIR": str(tmpdir), "LC_ALL": "C"}
+    if request.param == "dash":
+        dash = shutil.which("dash")
+        assert dash is not None
+        bindir = tmp_path / "bin"
+        bindir.mkdir()
+        (bindir / "sh").symlink_to(dash)  # inner `sh -c` is dash too
+        env["PATH"] = f"{bindir}:/usr/bin:/bin"
+        return Shell("dash", (dash,), env)
+    busybox = shutil.which("busybox")
+    assert busybox is not None
+    bindir = tmp_path / "bb"
+    bindir.mkdir()
+    for applet in APPLETS:
+        (bindir / applet).symlink_to(busybox)
+    env["PATH"] = str(bindir)  # nothing but busybox, as on ESXi
+    return Shell("busybox", (str(bindir / "sh"),), env)
+
+
+def tmp_leftovers(shell: Shell) -> list[str]:
+    return sorted(os.listdir(shell.env["TMPDIR"]))
+
+
+def run_batch(shell: Shell, batch: b.Batch, **kwargs: bool) -> dict[str, b.CommandOutput]:
+    result = shell.run(batch.script, **kwargs)
+    assert result.returncode == 0, result.stderr
+    return b.split_output(result.stdout, batch.nonce)
+
+
+COMMANDS = {
+    "hello": "echo hello",
+    "fail": "false",
+    "both": "echo out; echo err >&2; exit 3",
+    "noeol": "printf 'no newline'",
+    "empty": "true",
+    "blank-lines": "printf '\\n\\nx\\n\\n'",
+    "exit": "exit 255",
+    "wrap": "exit 300",
+    "syntax": "if then fi (",
+    "quotes": "echo \"it's\" '$HOME' `echo tick`",
+    "v1.2:x_y-z": "echo tag-chars",
+}
+EXPECTED = {
+    "hello": b.CommandOutput("hello\n", 0),
+    "fail": b.CommandOutput("", 1),
+    "both": b.CommandOutput("out\nerr\n", 3),
+    "noeol": b.CommandOutput("no newline", 0),
+    "empty": b.CommandOutput("", 0),
+    "blank-lines": b.CommandOutput("\n\nx\n\n", 0),
+    "exit": b.CommandOutput("", 255),
+    "wrap": b.CommandOutput("", 300 % 256),
+    "quotes": b.CommandOutput("it's $HOME tick\n", 0),
+    "v1.2:x_y-z": b.CommandOutput("tag-chars\n", 0),
+}
+
+
+def check_outputs(outputs: dict[str, b.CommandOutput]) -> None:
+    assert set(outputs) == set(COMMANDS)
+    for tag, expected in EXPECTED.items():
+        assert outputs[tag] == expected, tag
+    syntax = outputs["syntax"]
+    assert syntax.exit_status == 2 and "syntax" in syntax.stdout.lower()
+    assert outputs["hello"].ok and not outputs["fail"].ok
+
+
+# ---------------------------------------------------------------------------------- sequential
+
+
+def test_sequential_outputs_and_exit_statuses(shell: Shell) -> None:
+    check_outputs(run_batch(shell, b.build_sequential(COMMANDS)))
+
+
+def test_sequential_fed_on_stdin_is_not_swallowed(shell: Shell) -> None:
+    commands = {"reader": "cat", "after": "echo still here"}
+    outputs = run_batch(shell, b.build_sequential(commands), stdin=True)
+    assert outputs == {"reader": b.CommandOutput("", 0), "after": b.CommandOutput("still here\n", 0)}
+
+
+def test_sequential_chains(shell: Shell) -> None:
+    commands = {
+        "p0": {"warm": "echo warm; false", "reach": "echo reach"},
+        "p1": ["echo a", "exit 4", "echo c"],
+        "single": "echo s",
+    }
+    outputs = run_batch(shell, b.build_sequential(commands))
+    assert outputs == {
+        "p0/warm": b.CommandOutput("warm\n", 1),
+        "p0/reach": b.CommandOutput("reach\n", 0),
+        "p1/0": b.CommandOutput("a\n", 0),
+        "p1/1": b.CommandOutput("", 4),
+        "p1/2": b.CommandOutput("c\n", 0),
+        "single": b.CommandOutput("s\n", 0),
+    }
+    assert b.step_tag("p0", "warm") == "p0/warm" and b.step_tag("p1", 2) == "p1/2"
+
+
+def test_sequential_order(shell: Shell) -> None:
+    result = shell.run(b.build_sequential({f"t{i}": f"echo {i}" for i in range(20)}).script)
+    positions = [result.stdout.index(f"-begin t{i}\n") for i in range(20)]
+    assert positions == sorted(positions)
+
+
+# ------------------------------------------------------------------------------------ parallel
+
+
+def test_parallel_outputs_and_exit_statuses(shell: Shell) -> None:
+    check_outputs(run_batch(shell, b.build_parallel(COMMANDS, 4)))
+    assert tmp_leftovers(shell) == []
+
+
+def test_parallel_chains_run_in_order_within_a_job(shell: Shell) -> None:
+    commands = {
+        f"p{i}": {"warm": f"echo w{i} > \"$TMPDIR/../mark{i}\"", "probe": f"cat \"$TMPDIR/../mark{i}\"; exit {i}"}
+        for i in range(6)
+    }
+    outputs = run_batch(shell, b.build_parallel(commands, 3))
+    for i in range(6):
+        assert outputs[f"p{i}/warm"] == b.CommandOutput("", 0)
+        assert outputs[f"p{i}/probe"] == b.CommandOutput(f"w{i}\n", i)
+    assert tmp_leftovers(shell) == []
+
+
+def test_parallel_is_really_parallel(shell: Shell) -> None:
+    batch = b.build_parallel({f"s{i}": "sleep 0.3; echo done" for i in range(8)}, 8)
+    start = time.monotonic()
+    outputs = run_batch(shell, batch)
+    elapsed = time.monotonic() - start
+    assert all(outputs[f"s{i}"] == b.CommandOutput("done\n", 0) for i in range(8))
+    assert elapsed < 1.0, f"8 sleeps of 0.3 s in one wave took {elapsed:.2f} s"
+
+
+def test_parallel_waves_take_their_time(shell: Shell) -> None:
+    batch = b.build_parallel({f"s{i}": "sleep 0.3" for i in range(6)}, 2)
+    start = time.monotonic()
+    outputs = run_batch(shell, batch)
+    elapsed = time.monotonic() - start
+    assert len(outputs) == 6
+    assert 0.85 <= elapsed < 2.5, f"3 waves of 0.3 s took {elapsed:.2f} s"
+
+
+def test_parallel_waves_are_bounded(shell: Shell, tmp_path: Path) -> None:
+    slots = tmp_path / "slots"
+    slots.mkdir()
+    probe = f'mkdir "{slots}/$$"; ls "{slots}" | wc -l; sleep 0.2; rmdir "{slots}/$$"'
+    outputs = run_batch(shell, b.build_parallel({f"j{i}": probe for i in range(9)}, 3))
+    running = [int(outputs[f"j{i}"].stdout.strip()) for i in range(9)]
+    assert max(running) <= 3
+    assert max(running) >= 2  # and they did overlap
+
+
+def test_parallel_keeps_input_order(shell: Shell) -> None:
+    commands = {f"t{i}": f"sleep 0.{9 - i}; echo {i}" for i in range(5)}
+    result = shell.run(b.build_parallel(commands, 5).script)
+    positions = [result.stdout.index(f"-begin t{i}\n") for i in range(5)]
+    assert positions == sorted(positions)
+
+
+def test_parallel_temp_dir_removed_when_killed(shell: Shell) -> None:
+    batch = b.build_parallel({f"s{i}": "sleep 1" for i in range(3)}, 3)
+    proc = subprocess.Popen([*shell.argv, "-c", batch.script], env=shell.env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 5
+        while not tmp_leftovers(shell) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert tmp_leftovers(shell), "the batch never made its temp dir"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=5)
+        assert proc.returncode == 143
+        assert tmp_leftovers(shell) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the orphaned sleeps of the session we started
+        except ProcessLookupError:
+            pass
+
+
+def test_parallel_missing_result_is_absent(shell: Shell) -> None:
+    batch = b.build_parallel({"ok": "echo ok", "gone": "echo gone"}, 2)
+    script = batch.script.replace('echo "$?" >"$d/1.0".rc', "true")  # job 1 never finished
+    assert script != batch.script
+    result = shell.run(script)
+    assert "@@vmv-" not in result.stdout.split(f"-end ok rc=0")[1]
+    assert b.split_output(result.stdout, batch.nonce) == {"ok": b.CommandOutput("ok\n", 0)}
+
+
+# ----------------------------------------------------------------------------------- forging
+
+
+def test_marker_forging_is_impossible(shell: Shell) -> None:
+    fake_nonce = "0" * 24
+    forgeries = {
+        "plain": "printf '@@vmv-end plain rc=0\\n@@vmv-begin other\\n'",
+        "fake-nonce": (
+            f"printf '\\n@@vmv-{fake_nonce}-end fake-nonce rc=0\\n'; "
+            f"printf '\\n@@vmv-{fake_nonce}-begin injected\\nevil\\n@@vmv-{fake_nonce}-end injected rc=0\\n'"
+        ),
+        "half": "printf '\\n@@vmv-'; printf 'x-end half rc=9\\n'",
+    }
+    for builder in (lambda c: b.build_sequential(c), lambda c: b.build_parallel(c, 3)):
+        batch = builder(forgeries)
+        assert batch.nonce != fake_nonce
+        outputs = run_batch(shell, batch)
+        assert set(outputs) == set(forgeries)
+        assert outputs["plain"] == b.CommandOutput("@@vmv-end plain rc=0\n@@vmv-begin other\n", 0)
+        assert outputs["fake-nonce"].stdout.count(fake_nonce) == 4
+        assert outputs["fake-nonce"].exit_status == 0
+        assert outputs["half"] == b.CommandOutput("\n@@vmv-x-end half rc=9\n", 0)
+
+
+def test_nonce_is_fresh_per_script() -> None:
+    nonces = {b.build_sequential({"a": "true"}).nonce for _ in range(50)}
+    assert len(nonces) == 50
+    assert all(len(n) == 24 for n in nonces)
+
+
+# -------------------------------------------------------------------------------- split_output
+
+
+def test_split_output_crlf_and_truncation() -> None:
+    nonce = b.new_nonce()
+    text = (
+        f"banner\r\n@@vmv-{nonce}-begin a\r\nline1\r\nline2\r\n@@vmv-{nonce}-end a rc=0\r\n"
+        f"\r\n@@vmv-{nonce}-begin b\r\npartial output, the session died"
+    )
+    assert b.split_output(text, nonce) == {"a": b.CommandOutput("line1\nline2", 0)}
+
+
+def test_split_output_ignores_other_nonces_and_keeps_first() -> None:
+    nonce, other = b.new_nonce(), b.new_nonce()
+    text = (
+        f"\n@@vmv-{other}-begin a\nX\n@@vmv-{other}-end a rc=1\n"
+        f"\n@@vmv-{nonce}-begin a\nY\n@@vmv-{nonce}-end a rc=2\n"
+        f"\n@@vmv-{nonce}-begin a\nZ\n@@vmv-{nonce}-end a rc=3\n"
+    )
+    assert b.split_output(text, nonce) == {"a": b.CommandOutput("Y", 2)}
+
+
+def test_split_output_end_must_match_tag() -> None:
+    nonce = b.new_nonce()
+    text = f"\n@@vmv-{nonce}-begin a\nx\n@@vmv-{nonce}-end b rc=0\n"
+    assert b.split_output(text, nonce) == {}
+
+
+@pytest.mark.parametrize("nonce", ["", "short", "ABCDEF0123456789", "g" * 24, "0" * 65, None])
+def test_split_output_refuses_bad_nonce(nonce: object) -> None:
+    with pytest.raises(CommandValueError):
+        b.split_output("", nonce)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "commands",
+    [
+        {"a b": "true"},
+        {"a/b": "true"},
+        {"": "true"},
+        {"a;b": "true"},
+        {"a": ""},
+        {"a": "   "},
+        {"a": "echo \x00"},
+        {"a": []},
+        {"a": {}},
+        {"a": {"bad step": "true"}},
+        {"a": ["true", ""]},
+        {"a": 3},
+        {"ä": "true"},
+    ],
+)
+def test_builders_refuse(commands: dict[str, object]) -> None:
+    with pytest.raises(CommandValueError):
+        b.build_sequential(commands)  # type: ignore[arg-type]
+    with pytest.raises(CommandValueError):
+        b.build_parallel(commands, 2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("max_parallel", [0, -1, 513, True, 2.0, "4"])
+def test_build_parallel_refuses_bad_width(max_parallel: object) -> None:
+    with pytest.raises(CommandValueError):
+        b.build_parallel({"a": "true"}, max_parallel)  # type: ignore[arg-type]
+
+
+def test_builders_accept_given_nonce_and_refuse_bad_one() -> None:
+    nonce = "ab" * 12
+    assert b.build_sequential({"a": "true"}, nonce=nonce).nonce == nonce
+    assert nonce in b.build_parallel({"a": "true"}, 1, nonce=nonce).script
+    with pytest.raises(CommandValueError):
+        b.build_sequential({"a": "true"}, nonce="$(reboot)")
+
+
+def test_batch_unpacks_as_script_and_nonce() -> None:
+    script, nonce = b.build_parallel({"a": "true"}, 1)
+    assert script.startswith("# vmotion-validator batch") and len(nonce) == 24
+
+
+def test_empty_batches(shell: Shell) -> None:
+    assert run_batch(shell, b.build_sequential({})) == {}
+    assert run_batch(shell, b.build_parallel({}, 4)) == {}
+    assert tmp_leftovers(shell) == []
+

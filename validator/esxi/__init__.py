@@ -1,0 +1,93 @@
+"""ESXi knowledge, kept pure: command builders, output parsers and the one-session batch runner script.
+
+* :mod:`validator.esxi.commands` - validated, quoted command lines (vmkping, esxcli).
+* :mod:`validator.esxi.parsers` - typed records from vmkping / esxcli output (text, CSV or XML).
+* :mod:`validator.esxi.tables` - the generic readers behind the parsers.
+* :mod:`validator.esxi.batch` - many commands in one SSH session, framed and split back.
+"""
+
+from validator.esxi.batch import (
+    Batch,
+    CommandOutput,
+    build_parallel,
+    build_sequential,
+    new_nonce,
+    split_output,
+    step_tag,
+)
+from validator.esxi.commands import (
+    esxcli,
+    interface_list,
+    ipv4_get,
+    ipv6_address_list,
+    mtu_for_payload,
+    netstack_list,
+    payload_for_mtu,
+    route_ipv4_list,
+    route_ipv6_list,
+    tag_get,
+    validate_ip,
+    validate_netstack,
+    validate_vmk,
+    vmkping,
+)
+from validator.esxi.parsers import (
+    EsxcliError,
+    InterfaceEntry,
+    Ipv4Entry,
+    Ipv6Entry,
+    NetstackEntry,
+    RouteEntry,
+    UnknownInterfaceError,
+    default_gateway,
+    parse_interface_list,
+    parse_ipv4_get,
+    parse_ipv6_address_list,
+    parse_netstack_list,
+    parse_route_ipv4_list,
+    parse_route_ipv6_list,
+    parse_route_list,
+    parse_tags,
+    parse_vmkping,
+)
+
+__all__ = [
+    "Batch",
+    "CommandOutput",
+    "EsxcliError",
+    "InterfaceEntry",
+    "Ipv4Entry",
+    "Ipv6Entry",
+    "NetstackEntry",
+    "RouteEntry",
+    "UnknownInterfaceError",
+    "build_parallel",
+    "build_sequential",
+    "default_gateway",
+    "esxcli",
+    "interface_list",
+    "ipv4_get",
+    "ipv6_address_list",
+    "mtu_for_payload",
+    "netstack_list",
+    "new_nonce",
+    "parse_interface_list",
+    "parse_ipv4_get",
+    "parse_ipv6_address_list",
+    "parse_netstack_list",
+    "parse_route_ipv4_list",
+    "parse_route_ipv6_list",
+    "parse_route_list",
+    "parse_tags",
+    "parse_vmkping",
+    "payload_for_mtu",
+    "route_ipv4_list",
+    "route_ipv6_list",
+    "split_output",
+    "step_tag",
+    "tag_get",
+    "validate_ip",
+    "validate_netstack",
+    "validate_vmk",
+    "vmkping",
+]

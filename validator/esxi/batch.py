@@ -1,0 +1,199 @@
+"""Run many commands in one SSH session: a pure script builder and the splitter of its output.
+
+The scripts are POSIX ``sh`` (ESXi's busybox ash, dash). Each command runs as ``sh -c 'CMD'`` with
+stdin from ``/dev/null`` and stderr merged into stdout, so a command can neither break the script's
+syntax, nor ``exit`` it, nor swallow the rest of a script fed on stdin. Each output is framed::
+
+    \\n@@vmv-<nonce>-begin <tag>\\n<output>\\n@@vmv-<nonce>-end <tag> rc=<status>\\n
+
+``<nonce>`` is random per script (:func:`new_nonce`), so no command output can forge a frame
+without knowing it. :func:`split_output` returns exactly ``<output>`` for every complete frame.
+
+A command per tag is a string; a *chain* runs its steps in order within its job, all of them
+whatever their exit status, each framed separately as ``<tag>/<step>`` (:func:`step_tag`): a
+mapping ``{step name: command}`` (``{"warm": ..., "reach": ...}`` -> ``p0/warm``, ``p0/reach``) or a
+sequence of commands (steps ``0``, ``1``, ...).
+
+The builders return a :class:`Batch` ``(script, nonce)``: ``script, nonce = build_parallel(...)``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from validator.errors import CommandValueError
+
+__all__ = [
+    "Batch",
+    "CommandOutput",
+    "Commands",
+    "build_parallel",
+    "build_sequential",
+    "new_nonce",
+    "split_output",
+    "step_tag",
+    "validate_tag",
+]
+
+Commands = Mapping[str, str | Sequence[str] | Mapping[str, str]]
+
+_TAG_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_FRAME_TAG = r"[A-Za-z0-9_.:-]{1,128}(?:/[A-Za-z0-9_.:-]{1,128})?"
+_NONCE_RE = re.compile(r"[0-9a-f]{16,64}")
+MAX_PARALLEL = 512
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """What one framed command printed (stdout and stderr merged) and its exit status."""
+
+    stdout: str
+    exit_status: int
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+
+class Batch(NamedTuple):
+    """A script to run with ``sh`` and the ``nonce`` to give :func:`split_output`."""
+
+    script: str
+    nonce: str
+
+
+def new_nonce() -> str:
+    """A fresh random marker nonce (24 hex digits)."""
+    return secrets.token_hex(12)
+
+
+def validate_tag(tag: object) -> str:
+    if not isinstance(tag, str) or not _TAG_RE.fullmatch(tag):
+        raise CommandValueError(f"bad batch tag {tag!r}: want [A-Za-z0-9_.:-]+")
+    return tag
+
+
+def step_tag(tag: str, step: int | str) -> str:
+    """The frame tag of step ``step`` (a step name, or a 0-based index) of the chain ``tag``."""
+    name = str(step) if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else step
+    return f"{validate_tag(tag)}/{validate_tag(name)}"
+
+
+def _nonce(nonce: str | None) -> str:
+    if nonce is None:
+        return new_nonce()
+    if not isinstance(nonce, str) or not _NONCE_RE.fullmatch(nonce):
+        raise CommandValueError(f"bad nonce {nonce!r}: want 16-64 lower-case hex digits")
+    return nonce
+
+
+def _jobs(commands: Commands) -> list[list[tuple[str, str]]]:
+    """Per tag, its (frame tag, command) steps, validated."""
+    if not isinstance(commands, Mapping):
+        raise CommandValueError("commands must be a mapping of tag -> command(s)")
+    jobs: list[list[tuple[str, str]]] = []
+    for tag, value in commands.items():
+        validate_tag(tag)
+        if isinstance(value, str):
+            steps = [(tag, value)]
+        elif isinstance(value, Mapping) and value:
+            steps = [(step_tag(tag, name), command) for name, command in value.items()]
+        elif isinstance(value, Sequence) and value:
+            steps = [(step_tag(tag, index), command) for index, command in enumerate(value)]
+        else:
+            raise CommandValueError(f"tag {tag!r}: want a command or a non-empty chain of commands")
+        for frame, command in steps:
+            if not isinstance(command, str) or not command.strip() or "\x00" in command:
+                raise CommandValueError(f"tag {frame!r}: empty or invalid command {command!r}")
+        jobs.append(steps)
+    return jobs
+
+
+def _begin(nonce: str, frame: str) -> str:
+    return f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-begin {frame}')}"
+
+
+def _end(nonce: str, frame: str, status: str) -> str:
+    return f"printf '\\n%s rc=%s\\n' {shlex.quote(f'@@vmv-{nonce}-end {frame}')} {status}"
+
+
+def _run(command: str) -> str:
+    return f"sh -c {shlex.quote(command)} </dev/null"
+
+
+def build_sequential(commands: Commands, *, nonce: str | None = None) -> Batch:
+    """One script that runs every command (or chain) in order, each output framed."""
+    nonce = _nonce(nonce)
+    lines = ["# vmotion-validator batch (sequential)"]
+    for steps in _jobs(commands):
+        for frame, command in steps:
+            lines.append(_begin(nonce, frame))
+            lines.append(f"{_run(command)} 2>&1")
+            lines.append(_end(nonce, frame, '"$?"'))
+    return Batch("\n".join(lines) + "\n", nonce)
+
+
+def build_parallel(commands: Commands, max_parallel: int, *, nonce: str | None = None) -> Batch:
+    """One script that runs the commands (or chains) as background jobs, at most ``max_parallel``
+    at a time (waves of ``&`` then ``wait``), each step writing to its own file in a ``mktemp -d``
+    directory (removed by a trap on EXIT), then prints every output framed, in the input order.
+    """
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or not 1 <= max_parallel <= MAX_PARALLEL:
+        raise CommandValueError(f"max_parallel must be an integer in 1..{MAX_PARALLEL}, got {max_parallel!r}")
+    nonce = _nonce(nonce)
+    jobs = _jobs(commands)
+    lines = [
+        "# vmotion-validator batch (parallel)",
+        'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
+        "trap 'rm -rf \"$d\"' EXIT",
+        "trap 'exit 129' HUP",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+    ]
+    for wave_start in range(0, len(jobs), max_parallel):
+        for job_index in range(wave_start, min(wave_start + max_parallel, len(jobs))):
+            body = []
+            for step_index, (_, command) in enumerate(jobs[job_index]):
+                out = f'"$d/{job_index}.{step_index}"'
+                body.append(f'{_run(command)} >{out} 2>&1; echo "$?" >{out}.rc')
+            lines.append("{ " + "; ".join(body) + "; } &")
+        lines.append("wait")
+    for job_index, steps in enumerate(jobs):
+        for step_index, (frame, _) in enumerate(steps):
+            out = f'"$d/{job_index}.{step_index}"'
+            status = f'"$(cat {out}.rc)"'
+            frame_out = f"{_begin(nonce, frame)}; cat {out}; {_end(nonce, frame, status)}"
+            lines.append(f"if [ -f {out}.rc ]; then {frame_out}; fi")
+    return Batch("\n".join(lines) + "\n", nonce)
+
+
+def split_output(text: str, nonce: str) -> dict[str, CommandOutput]:
+    """Every complete frame of ``text`` (made with ``nonce``) -> its output and exit status.
+
+    A tag whose frame is missing or cut short (no end marker) is absent from the result; the
+    caller turns that into an error. Chain steps are keyed ``<tag>/<step>`` (:func:`step_tag`).
+    Raises :class:`CommandValueError` only for a malformed ``nonce``.
+    ``\\r\\n`` is read as ``\\n`` (PTY sessions).
+    """
+    nonce = _nonce(nonce)
+    if not isinstance(text, str):
+        raise CommandValueError(f"expected text, got {type(text).__name__}")
+    text = text.replace("\r\n", "\n")
+    begin_re = re.compile(rf"^@@vmv-{nonce}-begin ({_FRAME_TAG})\n", re.MULTILINE)
+    results: dict[str, CommandOutput] = {}
+    position = 0
+    while begin := begin_re.search(text, position):
+        frame = begin.group(1)
+        end_re = re.compile(rf"\n@@vmv-{nonce}-end {re.escape(frame)} rc=([0-9]{{1,3}})$", re.MULTILINE)
+        end = end_re.search(text, begin.end())
+        if end is None:
+            position = begin.end()
+            continue
+        results.setdefault(frame, CommandOutput(text[begin.end() : end.start()], int(end.group(1))))
+        position = end.end()
+    return results
