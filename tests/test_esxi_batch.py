@@ -216,13 +216,11 @@ def test_parallel_temp_dir_removed_when_killed(shell: Shell) -> None:
         assert proc.returncode == 143
         assert tmp_leftovers(shell) == []
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
         try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the orphaned sleeps of the session we started
+            os.killpg(proc.pid, signal.SIGKILL)  # the shell we started and its orphaned sleeps
         except ProcessLookupError:
             pass
+        proc.communicate()
 
 
 def test_parallel_missing_result_is_absent(shell: Shell) -> None:
@@ -253,8 +251,11 @@ def test_marker_forging_is_impossible(shell: Shell) -> None:
         outputs = run_batch(shell, batch)
         assert set(outputs) == set(forgeries)
         assert outputs["plain"] == b.CommandOutput("@@vmv-end plain rc=0\n@@vmv-begin other\n", 0)
-        assert outputs["fake-nonce"].stdout.count(fake_nonce) == 4
-        assert outputs["fake-nonce"].exit_status == 0
+        assert outputs["fake-nonce"] == b.CommandOutput(
+            f"\n@@vmv-{fake_nonce}-end fake-nonce rc=0\n"
+            f"\n@@vmv-{fake_nonce}-begin injected\nevil\n@@vmv-{fake_nonce}-end injected rc=0\n",
+            0,
+        )
         assert outputs["half"] == b.CommandOutput("\n@@vmv-x-end half rc=9\n", 0)
 
 

@@ -84,12 +84,14 @@ def step_tag(tag: str, step: int | str) -> str:
     return f"{validate_tag(tag)}/{validate_tag(name)}"
 
 
-def _nonce(nonce: str | None) -> str:
-    if nonce is None:
-        return new_nonce()
+def _check_nonce(nonce: object) -> str:
     if not isinstance(nonce, str) or not _NONCE_RE.fullmatch(nonce):
         raise CommandValueError(f"bad nonce {nonce!r}: want 16-64 lower-case hex digits")
     return nonce
+
+
+def _nonce(nonce: str | None) -> str:
+    return new_nonce() if nonce is None else _check_nonce(nonce)
 
 
 def _jobs(commands: Commands) -> list[list[tuple[str, str]]]:
@@ -180,7 +182,7 @@ def split_output(text: str, nonce: str) -> dict[str, CommandOutput]:
     Raises :class:`CommandValueError` only for a malformed ``nonce``.
     ``\\r\\n`` is read as ``\\n`` (PTY sessions).
     """
-    nonce = _nonce(nonce)
+    nonce = _check_nonce(nonce)
     if not isinstance(text, str):
         raise CommandValueError(f"expected text, got {type(text).__name__}")
     text = text.replace("\r\n", "\n")

@@ -613,6 +613,8 @@ def _check_global(topo: Topology) -> None:
     lab = topo.lab
     if len(topo.racks) * 4 > lab.transit_subnet.num_addresses:
         raise LabError(f"{source}: lab.transit_subnet: {lab.transit_subnet} has no room for {len(topo.racks)} /30s")
+    if len(topo.racks) > 2 ** (64 - lab.transit_subnet6.prefixlen):
+        raise LabError(f"{source}: lab.transit_subnet6: {lab.transit_subnet6} has no room for {len(topo.racks)} /64s")
     nets4: list[tuple[str, IPv4Network]] = [("lab.mgmt_subnet", lab.mgmt_subnet)]
     nets4.append(("lab.transit_subnet", lab.transit_subnet))
     nets6: list[tuple[str, IPv6Network]] = [("lab.transit_subnet6", lab.transit_subnet6)]

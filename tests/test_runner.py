@@ -1,0 +1,94 @@
+"""The whole run above SSH: discovery, planning, one probe session per host, classification, checks.
+
+Hosts are fakes (real ``sh`` running the real batch scripts, the lab's esxcli, canned vmkping output).
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_interface
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeConnector, FakeHost, fake_env_ok, ping_output
+from validator.inventory import InventoryHost
+from validator.models import HostStatus, HostTarget, PairStatus, Reason, Vmk
+from validator.probe import ProbeOptions
+from validator.runner import RunOptions, run_validation
+
+pytestmark = pytest.mark.skipif(not fake_env_ok(), reason="the lab's esxcli emulation is missing")
+
+
+def build(tmp_path: Path) -> tuple[list[FakeHost], list[InventoryHost]]:
+    a = FakeHost("esx-a", "198.18.255.11", tmp_path)
+    a.add_vmk("vmk1", "vmotion", "198.19.1.11", 24)
+    a.add_vmk("vmk2", "vmotion", "198.19.1.12", 24)
+    a.add_vmk("vmk3", "defaultTcpipStack", "198.18.254.11", 24, tags="VMotion")  # tag left on default stack
+    a.write_stacks("198.19.1.1")
+    b = FakeHost("esx-b", "198.18.255.12", tmp_path)
+    b.add_vmk("vmk1", "vmotion", "198.19.2.11", 24, tags="VMotion,faultToleranceLogging")
+    b.write_stacks(None)  # no gateway on the vmotion stack
+    c = FakeHost("esx-c", "198.18.255.13", tmp_path, unreachable=True)
+
+    # a -> b
+    a.answer("vmk1", "198.19.2.11", "small", ping_output("198.19.2.11", 56, 3, ttl=61))
+    a.answer("vmk1", "198.19.2.11", "df", ping_output("198.19.2.11", 8972, 3, ttl=61))
+    a.answer("vmk2", "198.19.2.11", "small", ping_output("198.19.2.11", 56, 3, ttl=61))
+    a.answer("vmk2", "198.19.2.11", "df", ping_output("198.19.2.11", 8972, 0))
+    # a -> c (planned from the inventory's expected vmks)
+    a.answer("vmk1", "198.19.3.11", "any", ping_output("198.19.3.11", 56, 0))
+    a.answer("vmk2", "198.19.3.11", "any", ping_output("198.19.3.11", 56, 0, error="Host is down"))
+    # b -> a
+    b.answer("vmk1", "198.19.1.11", "any", ping_output("198.19.1.11", 56, 0, error="Network is unreachable"))
+    b.answer("vmk1", "198.19.1.12", "small", ping_output("198.19.1.12", 56, 3, ttl=64))
+    b.answer("vmk1", "198.19.1.12", "df", "garbage\x00 that is not vmkping output\n", rc=0)
+    # b -> c
+    b.answer("vmk1", "198.19.3.11", "any", ping_output("198.19.3.11", 56, 2, ttl=61))
+    expected_c = (Vmk("vmk1", "vmotion", 9000, addresses=(ip_interface("198.19.3.11/24"),)),)
+    inventory = [
+        InventoryHost(HostTarget(a.name, a.address)),
+        InventoryHost(HostTarget(b.name, b.address)),
+        InventoryHost(HostTarget(c.name, c.address), expected_c),
+    ]
+    return [a, b, c], inventory
+
+
+def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
+    fakes, inventory = build(tmp_path)
+    messages: list[str] = []
+    report = run_validation(inventory, FakeConnector(fakes), RunOptions(ProbeOptions(interval=0.2)),
+                            messages.append)
+    verdicts = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host, p.plan.dst_vmk): (p.status, p.reason)
+                for p in report.pairs}
+    assert verdicts == {
+        ("esx-a", "vmk1", "esx-b", "vmk1"): (PairStatus.PASS, None),
+        ("esx-a", "vmk2", "esx-b", "vmk1"): (PairStatus.FAIL, Reason.PATH_MTU),
+        ("esx-a", "vmk1", "esx-c", "vmk1"): (PairStatus.FAIL, Reason.UNREACHABLE),
+        ("esx-a", "vmk2", "esx-c", "vmk1"): (PairStatus.FAIL, Reason.ARP),
+        ("esx-b", "vmk1", "esx-a", "vmk1"): (PairStatus.FAIL, Reason.NO_ROUTE),
+        ("esx-b", "vmk1", "esx-a", "vmk2"): (PairStatus.ERROR, Reason.PARSE_ERROR),
+        ("esx-b", "vmk1", "esx-c", "vmk1"): (PairStatus.FAIL, Reason.LOSS),
+        ("esx-c", "vmk1", "esx-a", "vmk1"): (PairStatus.ERROR, Reason.HOST_ERROR),
+        ("esx-c", "vmk1", "esx-a", "vmk2"): (PairStatus.ERROR, Reason.HOST_ERROR),
+        ("esx-c", "vmk1", "esx-b", "vmk1"): (PairStatus.ERROR, Reason.HOST_ERROR),
+    }
+    by_key = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host): p for p in report.pairs}
+    assert by_key[("esx-a", "vmk1", "esx-b")].routed is True
+    assert by_key[("esx-a", "vmk1", "esx-b")].mtu_tested == 9000
+    assert any("garbage" in text for p in report.pairs for text in p.raw.values())
+
+    hosts = {h.name: h for h in report.hosts}
+    assert hosts["esx-a"].status is HostStatus.OK and str(hosts["esx-a"].gateway) == "198.19.1.1"
+    assert [v.name for v in hosts["esx-a"].vmks] == ["vmk1", "vmk2"]
+    assert hosts["esx-b"].gateway is None
+    assert hosts["esx-c"].status is HostStatus.UNREACHABLE and "refused" in (hosts["esx-c"].error or "")
+
+    checks = {(f.check, f.host) for f in report.findings}
+    assert ("vmotion_tag_on_default", "esx-a") in checks
+    assert ("extra_services", "esx-b") in checks
+    assert ("gateway", "esx-b") in checks
+    assert report.summary.verdict == "fail"
+
+    # discovery is two sessions (listings, tags), the whole mesh one more per source host
+    assert [h.sessions for h in fakes] == [3, 3, 0]
+    assert any("esx-c" in m for m in messages)
