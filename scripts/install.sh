@@ -13,6 +13,7 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v nsenter >/dev/null || need_apt+=(util-linux)
 command -v awk >/dev/null || need_apt+=(mawk)
 command -v tc >/dev/null || need_apt+=(iproute2)
+command -v busybox >/dev/null || need_apt+=(busybox)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -32,8 +33,8 @@ class Shell:
                               timeout=timeout, check=False)  # fmt: skip
 
 
-def _shells() -> list[str]:
-    names = []
+def _shells() -> list[object]:
+    names: list[object] = []
     if shutil.which("dash"):
         names.append("dash")
     if shutil.which("busybox"):
@@ -41,7 +42,7 @@ def _shells() -> list[str]:
     return names
 
 
-@pytest.fixture(params=_shells() or [pytest.param("none", marks=pytest.mark.skip(reason="no POSIX sh"))])
+@pytest.fixture(params=_shells() or [pytest.param("none", marks=pytest.mark.skip(reason="no dash nor busybox"))])
 def shell(request: pytest.FixtureRequest, tmp_path: Path) -> Shell:
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
@@ -124,7 +125,7 @@ def test_sequential_fed_on_stdin_is_not_swallowed(shell: Shell) -> None:
 
 
 def test_sequential_chains(shell: Shell) -> None:
-    commands = {
+    commands: b.Commands = {
         "p0": {"warm": "echo warm; false", "reach": "echo reach"},
         "p1": ["echo a", "exit 4", "echo c"],
         "single": "echo s",
@@ -157,7 +158,7 @@ def test_parallel_outputs_and_exit_statuses(shell: Shell) -> None:
 
 def test_parallel_chains_run_in_order_within_a_job(shell: Shell) -> None:
     commands = {
-        f"p{i}": {"warm": f"echo w{i} > \"$TMPDIR/../mark{i}\"", "probe": f"cat \"$TMPDIR/../mark{i}\"; exit {i}"}
+        f"p{i}": {"warm": f'echo w{i} > "$TMPDIR/../mark{i}"', "probe": f'cat "$TMPDIR/../mark{i}"; exit {i}'}
         for i in range(6)
     }
     outputs = run_batch(shell, b.build_parallel(commands, 3))
@@ -216,10 +217,8 @@ def test_parallel_temp_dir_removed_when_killed(shell: Shell) -> None:
         assert proc.returncode == 143
         assert tmp_leftovers(shell) == []
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # the shell we started and its orphaned sleeps
-        except ProcessLookupError:
-            pass
         proc.communicate()
 
 
@@ -228,7 +227,7 @@ def test_parallel_missing_result_is_absent(shell: Shell) -> None:
     script = batch.script.replace('echo "$?" >"$d/1.0".rc', "true")  # job 1 never finished
     assert script != batch.script
     result = shell.run(script)
-    assert "@@vmv-" not in result.stdout.split(f"-end ok rc=0")[1]
+    assert "@@vmv-" not in result.stdout.split("-end ok rc=0")[1]
     assert b.split_output(result.stdout, batch.nonce) == {"ok": b.CommandOutput("ok\n", 0)}
 
 
@@ -245,8 +244,7 @@ def test_marker_forging_is_impossible(shell: Shell) -> None:
         ),
         "half": "printf '\\n@@vmv-'; printf 'x-end half rc=9\\n'",
     }
-    for builder in (lambda c: b.build_sequential(c), lambda c: b.build_parallel(c, 3)):
-        batch = builder(forgeries)
+    for batch in (b.build_sequential(forgeries), b.build_parallel(forgeries, 3)):
         assert batch.nonce != fake_nonce
         outputs = run_batch(shell, batch)
         assert set(outputs) == set(forgeries)
@@ -350,4 +348,3 @@ def test_empty_batches(shell: Shell) -> None:
     assert run_batch(shell, b.build_sequential({})) == {}
     assert run_batch(shell, b.build_parallel({}, 4)) == {}
     assert tmp_leftovers(shell) == []
-

@@ -37,7 +37,7 @@ def test_validate_vmk_accepts(name: str) -> None:
     assert c.validate_vmk(name) == name
 
 
-@pytest.mark.parametrize("name", [*INJECTIONS, "vmk", "vmk10000", "VMK1", "vmk-1", "vmk１", "vmk٣", None, 1])
+@pytest.mark.parametrize("name", [*INJECTIONS, "vmk", "vmk10000", "VMK1", "vmk-1", "vmk\uff11", "vmk\u0663", None, 1])
 def test_validate_vmk_refuses(name: object) -> None:
     with pytest.raises(CommandValueError):
         c.validate_vmk(name)
@@ -90,7 +90,7 @@ def test_validate_ip_accepts(text: object, expected: object) -> None:
         "host.example",
         "",
         "1.2.3",
-        "١٩٨.١٩.١.١",  # non-ASCII digits
+        "\u0661\u0669\u0668.\u0661\u0669.\u0661.\u0661",  # non-ASCII digits
         None,
         3232235777,
     ],
@@ -109,9 +109,7 @@ def test_command_value_error_is_value_error() -> None:
 
 
 def test_vmkping_full_example() -> None:
-    cmd = c.vmkping(
-        "198.19.2.11", netstack="vmotion", vmk="vmk1", count=3, interval=0.2, timeout=1, size=8972, df=True
-    )
+    cmd = c.vmkping("198.19.2.11", netstack="vmotion", vmk="vmk1", count=3, interval=0.2, timeout=1, size=8972, df=True)
     assert cmd == "vmkping ++netstack=vmotion -I vmk1 -c 3 -i 0.2 -W 1 -s 8972 -d 198.19.2.11"
 
 
@@ -146,7 +144,18 @@ def test_vmkping_number_formatting() -> None:
 
 def test_vmkping_words_survive_shell_split() -> None:
     cmd = c.vmkping("198.19.2.11", netstack="vmotion", vmk="vmk12", count=2, size=0, df=True)
-    assert shlex.split(cmd) == ["vmkping", "++netstack=vmotion", "-I", "vmk12", "-c", "2", "-s", "0", "-d", "198.19.2.11"]
+    assert shlex.split(cmd) == [
+        "vmkping",
+        "++netstack=vmotion",
+        "-I",
+        "vmk12",
+        "-c",
+        "2",
+        "-s",
+        "0",
+        "-d",
+        "198.19.2.11",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -218,7 +227,9 @@ def test_esxcli_formatter() -> None:
     assert c.esxcli("network", "ip", "netstack", "list", formatter="xml") == (
         "esxcli --formatter=xml network ip netstack list"
     )
-    assert c.route_ipv4_list("vmotion", formatter="csv") == "esxcli --formatter=csv network ip route ipv4 list -N vmotion"
+    assert (
+        c.route_ipv4_list("vmotion", formatter="csv") == "esxcli --formatter=csv network ip route ipv4 list -N vmotion"
+    )
     with pytest.raises(CommandValueError):
         c.esxcli("network", "ip", "netstack", "list", formatter="xml; reboot")
     with pytest.raises(CommandValueError):

@@ -233,7 +233,7 @@ def test_interface_list_esxi8_excerpt() -> None:
         ("vmk1\n   Name: vmk1\n   Netstack Instance: vmotion\n", "mtu"),
         ("vmk1\n   Name: vmk1\n   MTU: 9000\n", "netstackinstance"),
         ("vmk1\n   Name: vmk1\n   Netstack Instance: vmotion\n   MTU: big\n", "integer"),
-        ("vmk1\n   Name: vmk1\n   Netstack Instance: vmotion\n   MTU: ٩٠٠٠\n", "integer"),
+        ("vmk1\n   Name: vmk1\n   Netstack Instance: vmotion\n   MTU: \u0669\u0660\u0660\u0660\n", "integer"),
         ("vmk1\n   Name: vmk1\n   Netstack Instance: vmotion\n   MTU: 9000\n   Enabled: maybe\n", "true/false"),
         ("vmk1\n   Name: vmk2\n   Netstack Instance: vmotion\n   MTU: 9000\n", "names itself"),
         ("vmk1\n   Name: vmk1\n   Name: vmk1\n", "repeated"),
@@ -424,13 +424,25 @@ def test_route_list_refuses(text: str) -> None:
         ("esxcli-tag-get-multi.txt", ("Management", "VMotion")),
         ("esxcli-tag-get-none.txt", ()),
         ("esxcli-tag-get.xml", ("Management", "VMotion")),
+        ("esxcli-tag-get.csv", ("Management", "VMotion")),
     ],
 )
 def test_tags(name: str, tags: tuple[str, ...]) -> None:
     assert p.parse_tags(sample(name)) == tags
 
 
-@pytest.mark.parametrize("text", ["", "VMotion,\n", "   Tag: VMotion\n", "   Tags: A\n   Tags: B\n", "<output/>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "VMotion,\n",
+        "   Tag: VMotion\n",
+        "   Tags: A\n   Tags: B\n",
+        "<output/>",
+        "Tags,Name,\nA,b,\n",
+        "Name,\nA,\n",
+    ],
+)
 def test_tags_refuses(text: str) -> None:
     with pytest.raises(ParseError):
         p.parse_tags(text)
@@ -463,7 +475,8 @@ def test_esxcli_errors(name: str, message: str, parser: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "parser", [p.parse_netstack_list, p.parse_interface_list, p.parse_ipv4_get, p.parse_ipv6_address_list, p.parse_route_list]
+    "parser",
+    [p.parse_netstack_list, p.parse_interface_list, p.parse_ipv4_get, p.parse_ipv6_address_list, p.parse_route_list],
 )
 @pytest.mark.parametrize("text", ["", "\n\n", "<output><root><list type='structure'></list></root></output>"])
 def test_list_parsers_read_empty_lists(parser: object, text: str) -> None:
@@ -603,6 +616,15 @@ def test_read_xml_spec_shape_example() -> None:
     assert t.read_xml_records(sample("esxcli-xml-shape.xml")) == [
         {"name": "vmk1", "ipv4address": "198.19.1.11", "mtu": "9000", "enabled": "true"}
     ]
+
+
+@pytest.mark.parametrize(
+    "reader", [t.read_table, t.read_blocks, t.read_csv, t.read_xml_records, t.read_xml_strings, p.parse_ipv4_get]
+)
+@pytest.mark.parametrize("value", [None, b"Name\n", 3])
+def test_readers_refuse_non_text(reader: object, value: object) -> None:
+    with pytest.raises(ParseError):
+        reader(value)  # type: ignore[operator]
 
 
 def test_norm_key() -> None:

@@ -77,7 +77,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_output: Path | No
     probe.add_argument("--interval", type=float, default=0.2, help="seconds between packets (default 0.2)")
     probe.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for a reply (default 1)")
     probe.add_argument("--concurrency", type=int, default=32, help="parallel probes per source host (default 32)")
-    probe.add_argument("--mtu", type=int, default=None, help="test this MTU instead of the smaller vmk MTU of each pair")
+    probe.add_argument("--mtu", type=int, default=None, help="test this MTU instead of each pair's smaller vmk MTU")
     probe.add_argument("--discover-mtu", action="store_true", help="bisect the largest MTU passing with DF")
     probe.add_argument("--no-warmup", action="store_true", help="skip the ARP/ND warm-up packet")
     probe.add_argument("--checks", default=None, help="comma-separated checks to run (default: all)")

@@ -7,8 +7,9 @@ Failures come back as a :class:`HostInfo` whose status says what went wrong; not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from ipaddress import IPv4Interface, IPv6Interface
 
-from validator.errors import ParseError, TransportError
+from validator.errors import AuthError, ConnectError, HostKeyError, ParseError, TransportError
 from validator.esxi import batch, commands, parsers
 from validator.models import VMOTION_NETSTACK, HostInfo, HostStatus, HostTarget, IPInterface, Vmk
 from validator.transport import Executor
@@ -67,8 +68,6 @@ def discover_host(
 
 def failed_host(target: HostTarget, exc: TransportError, netstack: str = VMOTION_NETSTACK) -> HostInfo:
     """The HostInfo of a host that could not be talked to."""
-    from validator.errors import AuthError, ConnectError, HostKeyError
-
     status = HostStatus.ERROR
     if isinstance(exc, ConnectError):
         status = HostStatus.UNREACHABLE
@@ -105,8 +104,6 @@ def _ipv6_by_vmk(text: str | None) -> dict[str, list[IPInterface]]:
     found: dict[str, list[IPInterface]] = {}
     if not text:
         return found
-    from ipaddress import IPv6Interface
-
     for entry in parsers.parse_ipv6_address_list(text):
         found.setdefault(entry.interface, []).append(IPv6Interface(f"{entry.address}/{entry.prefix}"))
     return found
@@ -118,8 +115,6 @@ def _vmk(
     ipv6: Mapping[str, list[IPInterface]],
     tag_outputs: Mapping[str, str],
 ) -> Vmk:
-    from ipaddress import IPv4Interface
-
     addresses: list[IPInterface] = []
     v4 = ipv4.get(iface.name)
     gateway = None

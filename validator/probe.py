@@ -42,16 +42,17 @@ class ProbeOptions:
 def pair_commands(plan: PairPlan, options: ProbeOptions) -> dict[str, str]:
     """The vmkping commands for one pair, step name -> command."""
     steps: dict[str, str] = {}
-    common = {"netstack": options.netstack, "vmk": plan.src_vmk}
+    netstack, vmk = options.netstack, plan.src_vmk
     if options.warmup:
-        steps[WARM] = commands.vmkping(plan.dst_ip, count=1, timeout=options.timeout, **common)
+        steps[WARM] = commands.vmkping(plan.dst_ip, netstack=netstack, vmk=vmk, count=1, timeout=options.timeout)
     steps[REACH] = commands.vmkping(
-        plan.dst_ip, count=options.count, interval=options.interval, timeout=options.timeout, **common
+        plan.dst_ip, netstack=netstack, vmk=vmk, count=options.count, interval=options.interval,
+        timeout=options.timeout,
     )
     size = commands.payload_for_mtu(options.mtu_for(plan), plan.family)
     steps[MTU] = commands.vmkping(
-        plan.dst_ip, count=options.count, interval=options.interval, timeout=options.timeout,
-        size=size, df=True, **common,
+        plan.dst_ip, netstack=netstack, vmk=vmk, count=options.count, interval=options.interval,
+        timeout=options.timeout, size=size, df=True,
     )
     return steps
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from checks import run_checks
 from validator.classify import error_result
 from validator.discovery import discover_host, failed_host
 from validator.errors import TransportError
 from validator.inventory import InventoryHost
-from validator.models import HostInfo, HostStatus, PairResult, Reason, Report
+from validator.models import HostInfo, PairResult, Reason, Report
 from validator.mtu_discovery import discover_max_mtu
 from validator.planner import plan_mesh
 from validator.probe import ProbeOptions, probe_host
@@ -27,7 +28,7 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RunOptions:
-    probe: ProbeOptions = ProbeOptions()
+    probe: ProbeOptions = field(default_factory=ProbeOptions)
     discover_mtu: bool = False
     checks: tuple[str, ...] | None = None  # None: every registered check
     max_parallel_hosts: int = 64
@@ -36,10 +37,11 @@ class RunOptions:
 def run_validation(
     hosts: Sequence[InventoryHost],
     connector: Connector,
-    options: RunOptions = RunOptions(),
+    options: RunOptions | None = None,
     progress: Progress = lambda _m: None,
 ) -> Report:
     """Validate the vMotion mesh of ``hosts``; the report carries every failure as a value."""
+    options = options or RunOptions()
     started = datetime.now(UTC)
     clock = time.monotonic()
     workers = max(1, min(len(hosts), options.max_parallel_hosts))
@@ -78,8 +80,6 @@ def run_validation(
     finally:
         for executor in executors.values():
             executor.close()
-    from checks import run_checks
-
     findings = run_checks(infos, pair_results, options.checks)
     return Report(
         started_at=started.isoformat(timespec="seconds"),

@@ -166,6 +166,6 @@ def _sshd_hosts(lab: Lab) -> set[str]:
 def test_bad_inventory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "inv.toml"
     bad.write_text('[ssh]\nusername = "root"\n[[hosts]]\nname = "a"\naddress = "999.1.1.1"\n')
-    code, out, err = run_cli(["validate", "-i", str(bad)], capsys)
+    code, _, err = run_cli(["validate", "-i", str(bad)], capsys)
     assert code == 2
     assert err.count("\n") == 1 and str(bad) in err and "'a'" in err

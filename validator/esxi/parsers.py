@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from typing import Literal
 
 from validator.errors import ParseError
 from validator.esxi.tables import (
@@ -30,6 +29,7 @@ from validator.esxi.tables import (
     check_esxcli_error,
     detect_format,
     read_blocks,
+    read_csv,
     read_records,
     read_xml_strings,
 )
@@ -239,17 +239,13 @@ def _route_destination(network: str, netmask_or_prefix: str) -> IPv4Network | IP
     return IPv6Network(f"{base}/{int(netmask_or_prefix)}", strict=False)
 
 
-def _records(text: str, native: Literal["table", "blocks"]) -> list[Record]:
-    return read_records(text, native)
-
-
 # ------------------------------------------------------------------------------ esxcli parsers
 
 
 def parse_netstack_list(text: str) -> tuple[NetstackEntry, ...]:
     """``esxcli network ip netstack list`` (key/value blocks, CSV or XML)."""
     entries = []
-    for record in _records(text, "blocks"):
+    for record in read_records(text, "blocks"):
         key = _req(record, "key", text)
         name = record.get("name") or key
         entries.append(NetstackEntry(key=key, name=name, state=record.get("state", "")))
@@ -259,7 +255,7 @@ def parse_netstack_list(text: str) -> tuple[NetstackEntry, ...]:
 def parse_interface_list(text: str) -> tuple[InterfaceEntry, ...]:
     """``esxcli network ip interface list`` (key/value blocks, CSV or XML)."""
     entries = []
-    for record in _records(text, "blocks"):
+    for record in read_records(text, "blocks"):
         title = record.get("", "")
         name = record.get("name") or title
         if not name:
@@ -288,7 +284,7 @@ def parse_ipv4_get(text: str) -> tuple[Ipv4Entry, ...]:
     """``esxcli network ip interface ipv4 get`` (with or without the Gateway column; table/CSV/XML)."""
     entries = []
     zero = IPv4Address(0)
-    for record in _records(text, "table"):
+    for record in read_records(text, "table"):
         name = _req(record, "name", text)
         address = _ipv4(_req(record, "ipv4address", text), "IPv4 Address", text)
         netmask = _ipv4(_req(record, "ipv4netmask", text), "IPv4 Netmask", text)
@@ -320,7 +316,7 @@ def parse_ipv4_get(text: str) -> tuple[Ipv4Entry, ...]:
 def parse_ipv6_address_list(text: str) -> tuple[Ipv6Entry, ...]:
     """``esxcli network ip interface ipv6 address list`` (table/CSV/XML)."""
     entries = []
-    for record in _records(text, "table"):
+    for record in read_records(text, "table"):
         prefix = _int(_req(record, "netmask", text), "Netmask", text)
         if prefix > 128:
             raise ParseError(f"IPv6 prefix {prefix} > 128", raw=text)
@@ -339,7 +335,7 @@ def parse_ipv6_address_list(text: str) -> tuple[Ipv6Entry, ...]:
 def parse_route_list(text: str, family: Family | None = None) -> tuple[RouteEntry, ...]:
     """``esxcli network ip route ipv4|ipv6 list`` (table/CSV/XML); ``family`` enforces one family."""
     entries = []
-    for record in _records(text, "table"):
+    for record in read_records(text, "table"):
         network = _req(record, "network", text)
         mask = _req(record, "netmask", text)
         try:
@@ -384,12 +380,19 @@ def default_gateway(routes: Iterable[RouteEntry], family: Family | None = None) 
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
-    """``esxcli network ip interface tag get -i vmkN`` (``   Tags: A, B`` or XML list of strings)."""
+    """``esxcli network ip interface tag get -i vmkN``: ``   Tags: A, B``, an XML list of strings,
+    or CSV (a ``Tags`` header, then one tag per row)."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}", raw=repr(text))
     check_esxcli_error(text)
-    if detect_format(text, "blocks") == "xml":
+    fmt = detect_format(text, "blocks")
+    if fmt == "xml":
         items = read_xml_strings(text)
+    elif fmt == "csv":
+        rows = read_csv(text)
+        if not text.lstrip().lower().startswith("tags,") or any(set(row) != {"tags"} for row in rows):
+            raise ParseError("CSV tag output must be a single 'Tags' column", raw=text)
+        items = [row["tags"] for row in rows]
     else:
         blocks = read_blocks(text)
         values = [record["tags"] for _, record in blocks if "tags" in record]
@@ -418,6 +421,7 @@ _RTT_RE = re.compile(
 )
 _UNKNOWN_IF_RE = re.compile(r"Unknown interface '([^']*)'(?:: .*)?")
 _STATS_TITLE_RE = re.compile(r"--- (\S+) ping statistics ---")
+_MAX_PING_LINE = 1024
 
 
 def parse_vmkping(text: str) -> PingStats:
@@ -425,7 +429,8 @@ def parse_vmkping(text: str) -> PingStats:
 
     Raises :class:`UnknownInterfaceError` for ``Unknown interface 'vmkN': Invalid argument`` and
     ParseError when the header (``PING ... data bytes``) or the statistics line is missing.
-    Lines it does not recognise (banners, ``Request timeout``...) are ignored.
+    Lines it does not recognise (banners, ``Request timeout``...) and lines longer than 1024
+    characters are ignored.
     """
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}", raw=repr(text))
@@ -437,7 +442,7 @@ def parse_vmkping(text: str) -> PingStats:
     rtt: tuple[float, float, float] | None = None
     for raw_line in text.splitlines():
         line = raw_line.strip()
-        if not line:
+        if not line or len(line) > _MAX_PING_LINE:  # no vmkping line is that long: noise
             continue
         if match := _UNKNOWN_IF_RE.fullmatch(line):
             raise UnknownInterfaceError(match.group(1), raw=text)

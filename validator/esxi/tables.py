@@ -43,7 +43,6 @@ Format = Literal["table", "blocks", "csv", "xml"]
 
 _RULE_RE = re.compile(r"[ \t]*-+(?:[ \t]+-+)*[ \t]*")
 _CELL_RE = re.compile(r"\S+(?: \S+)*")  # runs of text separated by at most one space
-_KV_RE = re.compile(r"(\s+)([^:]*[^:\s]):(?:\s(.*))?")
 _CSV_HEADER_RE = re.compile(r"[A-Za-z][A-Za-z0-9 ]*(?:,[A-Za-z0-9 ]*)*,?")
 _ERROR_RE = re.compile(r"Error:\s*(.*)")
 _XML_FORBIDDEN_RE = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -67,8 +66,14 @@ def norm_key(name: str) -> str:
     return "".join(name.split()).lower()
 
 
+def _text(text: object) -> str:
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}", raw=repr(text))
+    return text
+
+
 def _lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.expandtabs(8).splitlines()]
+    return [line.rstrip() for line in _text(text).expandtabs(8).splitlines()]
 
 
 def check_esxcli_error(text: str) -> None:
@@ -186,13 +191,13 @@ def read_blocks(text: str) -> list[tuple[str, Record]]:
             flush()
             title, record = line.strip(), {}
             continue
-        match = _KV_RE.fullmatch(line)
-        if match is None:
+        name, colon, value = line.lstrip().partition(":")
+        if not colon or not name.strip() or name != name.rstrip() or value[:1].strip():
             raise ParseError(f"not a 'Key: value' line: {line.strip()!r}", raw=text)
-        key = norm_key(match.group(2))
+        key = norm_key(name)
         if key in record:
-            raise ParseError(f"key {match.group(2)!r} repeated in one record", raw=text)
-        record[key] = (match.group(3) or "").strip()
+            raise ParseError(f"key {name!r} repeated in one record", raw=text)
+        record[key] = value.strip()
     flush()
     return blocks
 
@@ -203,7 +208,7 @@ def read_blocks(text: str) -> list[tuple[str, Record]]:
 def read_csv(text: str) -> list[Record]:
     """Read esxcli ``--formatter=csv`` output by header name (any column order, trailing commas)."""
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if any(row)]
+        rows = [row for row in csv.reader(io.StringIO(_text(text), newline=""), strict=True) if any(row)]
     except csv.Error as exc:
         raise ParseError(f"bad CSV: {exc}", raw=text) from exc
     if not rows:
@@ -236,7 +241,7 @@ def _local(tag: object) -> str:
 
 
 def _xml_root(text: str) -> ET.Element:
-    if _XML_FORBIDDEN_RE.search(text):
+    if _XML_FORBIDDEN_RE.search(_text(text)):
         raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused", raw=text)
     try:
         # Safe: DOCTYPE/ENTITY refused above, so no entity expansion; expat does not fetch anything.
@@ -316,9 +321,7 @@ def read_records(text: str, native: Literal["table", "blocks"]) -> list[Record]:
 
     For key/value blocks the block title is kept under the key ``""``.
     """
-    if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}", raw=repr(text))
-    check_esxcli_error(text)
+    check_esxcli_error(_text(text))
     fmt = detect_format(text, native)
     if fmt == "xml":
         return read_xml_records(text)

@@ -60,9 +60,9 @@ def _compare_pair(key: PairKey, truth: Mapping[str, Any], result: PairResult) ->
         found.append(Mismatch(key, "status", truth["expected_status"], status))
     if reason != truth.get("expected_reason"):
         found.append(Mismatch(key, "reason", truth.get("expected_reason"), reason))
-    if result.status is not PairStatus.ERROR and result.reachable and result.routed is not None:
-        if result.routed != truth["routed"]:
-            found.append(Mismatch(key, "routed", truth["routed"], result.routed))
+    checkable = result.status is not PairStatus.ERROR and result.reachable and result.routed is not None
+    if checkable and result.routed != truth["routed"]:
+        found.append(Mismatch(key, "routed", truth["routed"], result.routed))
     if result.max_mtu is not None and truth.get("max_mtu") is not None and result.max_mtu != truth["max_mtu"]:
         found.append(Mismatch(key, "max_mtu", truth["max_mtu"], result.max_mtu))
     return found

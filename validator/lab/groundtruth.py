@@ -3,6 +3,9 @@
 For every directed pair of vmotion-stack vmks on different hosts that share an address family: whether the
 network delivers echo requests and replies, the largest packet that passes with DF, whether it is routed, and
 the verdict a correct validator must reach (DF test at the smaller of the two vmk MTUs).
+
+``measurable`` is False for pairs touching a host whose sshd is stopped: a validator that learns vmks by
+logging in cannot plan them (those from such a host are still listed as error/host-error).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class TruthPair:
     routed: bool
     expected_status: PairStatus
     expected_reason: Reason | None
+    measurable: bool = True  # False when either host's sshd is stopped: its vmks cannot be discovered
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +49,7 @@ class TruthPair:
             "routed": self.routed,
             "expected_status": self.expected_status.value,
             "expected_reason": self.expected_reason.value if self.expected_reason else None,
+            "measurable": self.measurable,
         }
 
 
@@ -79,7 +84,7 @@ def truth_pairs(topo: Topology) -> list[TruthPair]:
                 for dst in dst_host.vmotion_vmks:
                     for family in Family:
                         if src.address(family) is not None and dst.address(family) is not None:
-                            pairs.append(judge(topo, src_host, src, dst_host, dst, family))
+                            pairs.append(judge(topo, src_host, src, dst_host, dst, family=family))
     return pairs
 
 
@@ -100,14 +105,14 @@ def is_blackholed(topo: Topology, src_host: str, src_vmk: str, dst_host: str, ds
 
 
 def judge(
-    topo: Topology, src_host: HostSpec, src: VmkSpec, dst_host: HostSpec, dst: VmkSpec, family: Family
+    topo: Topology, src_host: HostSpec, src: VmkSpec, dst_host: HostSpec, dst: VmkSpec, *, family: Family
 ) -> TruthPair:
     """The engineered truth for one directed pair in one family."""
     src_ip = src.address(family)
     dst_ip = dst.address(family)
     assert src_ip is not None and dst_ip is not None
     routed = src_host.rack != dst_host.rack
-    reason = _blocking_reason(topo, src_host, src, dst_host, dst, family, routed)
+    reason = _blocking_reason(topo, src_host, src, dst_host, dst, family=family, routed=routed)
     reachable = reason is None
     max_mtu = min(src.mtu, dst.mtu, *path_mtus(topo, src_host, dst_host)) if reachable else None
     if max_mtu is not None and max_mtu < min(src.mtu, dst.mtu):
@@ -128,6 +133,7 @@ def judge(
         routed=routed,
         expected_status=status,
         expected_reason=reason,
+        measurable=src_host.sshd and dst_host.sshd,
     )
 
 
@@ -137,6 +143,7 @@ def _blocking_reason(
     src: VmkSpec,
     dst_host: HostSpec,
     dst: VmkSpec,
+    *,
     family: Family,
     routed: bool,
 ) -> Reason | None:

@@ -33,7 +33,7 @@ from validator.models import Family
 NETNS_DIR = Path("/run/netns")
 CLONE_NEWNET = 0x40000000
 NEIGH_RETRANS_MS = 100
-FALLBACK_METRIC = 65535
+UNREACHABLE_PREF_OFFSET = 1000
 _TOKEN = re.compile(r"[A-Za-z0-9_.:/-]+")
 
 Batch = tuple[str | None, list[str]]  # (namespace or None for the root namespace, command lines)
@@ -108,6 +108,7 @@ class NetPlan:
     create: list[Batch] = field(default_factory=list)
     iface_sysctls: dict[str | None, Sysctls] = field(default_factory=dict)  # after interfaces exist
     configure: list[Batch] = field(default_factory=list)
+    rules6: list[Batch] = field(default_factory=list)  # `ip -6` only: ip rule cannot infer the family
     tc: list[Batch] = field(default_factory=list)
 
 
@@ -138,9 +139,11 @@ def plan_network(topo: Topology, names: Names) -> NetPlan:
     plan.configure.append((names.core_ns, _core_configure(topo)))
     for host in hosts:
         plan.configure.append((names.host_ns(host.name), _host_default_configure(host)))
-        plan.configure.append((names.vmotion_ns(host.name), _host_vmotion_configure(host)))
+        routes, rules6 = _host_vmotion_configure(host)
+        plan.configure.append((names.vmotion_ns(host.name), routes))
+        plan.rules6.append((names.vmotion_ns(host.name), rules6))
     plan.tc = _blackhole_batches(topo, names)
-    for _, lines in plan.create + plan.configure + plan.tc:
+    for _, lines in plan.create + plan.configure + plan.rules6 + plan.tc:
         for line in lines:
             _check_line(line)
     return plan
@@ -275,9 +278,15 @@ def _host_default_configure(host: HostSpec) -> list[str]:
     return lines
 
 
-def _host_vmotion_configure(host: HostSpec) -> list[str]:
-    """Addresses, then per vmk: main-table default (metric = vmk number) and a source-rule table."""
+def _host_vmotion_configure(host: HostSpec) -> tuple[list[str], list[str]]:
+    """Addresses, then per vmk: main-table default (metric = vmk number) and a source-rule table.
+
+    The main-table defaults serve pings bound to a device (SO_BINDTODEVICE, no source address yet); the
+    rules make every packet carrying a vmk's address leave by that vmk, through its own gateway only.
+
+    Returns (lines, IPv6 rule lines for `ip -6`)."""
     lines = ["link set lo up"]
+    rules6: list[str] = []
     for vmk in host.vmotion_vmks:
         lines += _addresses(vmk)
     for vmk in host.vmotion_vmks:
@@ -290,13 +299,18 @@ def _host_vmotion_configure(host: HostSpec) -> list[str]:
             gateway = host.vmk_gateway(vmk, family)
             lock = f" mtu lock {vmk.mtu}" if family is Family.IPV4 else ""
             if vmk.enabled:
-                lines.append(f"route add {iface.network} dev {vmk.name} src {iface.ip} table {table}")
+                src = f" src {iface.ip}" if family is Family.IPV4 else ""  # v6: no carrier yet => tentative
+                lines.append(f"route add {iface.network} dev {vmk.name}{src} table {table}")
                 if gateway is not None:
                     lines.append(f"route add {default} via {gateway} dev {vmk.name} metric {metric}{lock}")
                     lines.append(f"route add {default} via {gateway} dev {vmk.name} table {table}{lock}")
-            lines.append(f"route add unreachable {default} table {table} metric {FALLBACK_METRIC}")
-            lines.append(f"rule add from {iface.ip} lookup {table} pref {pref}")
-    return lines
+            # traffic from the vmk's address uses its table or nothing ("Network is unreachable")
+            rules = [
+                f"rule add from {iface.ip} lookup {table} pref {pref}",
+                f"rule add from {iface.ip} unreachable pref {pref + UNREACHABLE_PREF_OFFSET}",
+            ]
+            (lines if family is Family.IPV4 else rules6).extend(rules)
+    return lines, rules6
 
 
 def _blackhole_batches(topo: Topology, names: Names) -> list[Batch]:
@@ -317,7 +331,7 @@ def _blackhole_batches(topo: Topology, names: Names) -> list[Batch]:
                 f"qdisc add dev {port} parent 1:1 handle 10: pfifo limit 0",
             ]
         lines += _blackhole_filters(port, prio * 10, src, dst)
-    return list(per_ns.items())  # type: ignore[arg-type]
+    return [(ns, lines) for ns, lines in per_ns.items()]
 
 
 def _blackhole_filters(port: str, prio: int, src: VmkSpec, dst: VmkSpec) -> list[str]:
@@ -364,11 +378,14 @@ def apply_plan(plan: NetPlan, log: Log) -> None:
     for maybe_ns, items in plan.iface_sysctls.items():
         write_sysctls(maybe_ns, items)
     run_batches(plan.configure)
+    run_batches(plan.rules6, options=["-6"])
     run_batches(plan.tc, tool="tc")
     log(f"network: {len(plan.namespaces)} namespaces, {sum(len(b) for _, b in plan.configure)} settings")
 
 
-def run_batches(batches: Sequence[Batch], tool: str = "ip", force: bool = False, limit: int = 8) -> None:
+def run_batches(
+    batches: Sequence[Batch], tool: str = "ip", force: bool = False, limit: int = 8, options: Sequence[str] = ()
+) -> None:
     """Run one ``ip -batch -`` (or tc) process per namespace, up to ``limit`` at a time."""
     pending = [b for b in batches if b[1]]
     errors: list[str] = []
@@ -376,7 +393,7 @@ def run_batches(batches: Sequence[Batch], tool: str = "ip", force: bool = False,
         wave, pending = pending[:limit], pending[limit:]
         procs = []
         for ns, lines in wave:
-            argv = [tool] + (["-n", ns] if ns else []) + (["-force"] if force else []) + ["-batch", "-"]
+            argv = [tool, *options] + (["-n", ns] if ns else []) + (["-force"] if force else []) + ["-batch", "-"]
             proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
             )
@@ -467,30 +484,39 @@ def netns_pids(namespaces: Iterable[str]) -> list[int]:
 
 
 def kill_pids(pids: Iterable[int], timeout: float = 3.0) -> list[int]:
-    """SIGTERM, then SIGKILL after ``timeout``; returns the pids still alive at the end."""
+    """SIGTERM, then SIGKILL after ``timeout``; returns the pids still running at the end.
+
+    Then waits (up to ``timeout``) for the dead to be reaped, so no zombie outlives the teardown."""
     alive = set(pids)
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+    dead = set(alive)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in list(alive):
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 alive.discard(pid)
-        deadline = time.monotonic() + wait
-        while alive and time.monotonic() < deadline:
-            alive = {p for p in alive if _running(p)}
-            if alive:
-                time.sleep(0.02)
+        alive = _wait(alive, lambda p: process_state(p) not in (None, "Z"), timeout)
         if not alive:
             break
+    _wait(dead - alive, lambda p: process_state(p) is not None, timeout)
     return sorted(alive)
 
 
-def _running(pid: int) -> bool:
+def _wait(pids: set[int], still: Callable[[int], bool], timeout: float) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = {p for p in pids if still(p)}
+        if not pids or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.01)
+
+
+def process_state(pid: int) -> str | None:
+    """The one-letter state of a process (R, S, Z, ...), None when it does not exist."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
-        return False
-    return state != "Z"
+        return None
 
 
 def delete_network(namespaces: Iterable[str], root_links: Iterable[str]) -> None:
@@ -511,7 +537,8 @@ def delete_network(namespaces: Iterable[str], root_links: Iterable[str]) -> None
 
 def mgmt_conflicts(subnet: IPv4Network, own_links: set[str]) -> list[str]:
     """Root-namespace routes that overlap the management subnet (another lab, a real network)."""
-    proc = subprocess.run(["ip", "-4", "-o", "route", "show", "table", "all"], capture_output=True, text=True)
+    argv = ["ip", "-4", "-o", "route", "show", "table", "all"]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     conflicts = []
     for line in proc.stdout.splitlines():
         words = line.split()

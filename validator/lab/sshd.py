@@ -74,12 +74,11 @@ def render_sshd_config(spec: SshdSpec) -> str:
 def render_passwd(real_passwd: str, home: Path, shell: Path) -> str:
     """The machine's passwd with root's home and shell moved into the lab (sshd needs its privsep user)."""
     lines = []
-    for line in real_passwd.splitlines():
-        fields = line.split(":")
+    for entry in real_passwd.splitlines():
+        fields = entry.split(":")
         if len(fields) == 7 and fields[0] == "root":
             fields[5], fields[6] = str(home), str(shell)
-            line = ":".join(fields)
-        lines.append(line)
+        lines.append(":".join(fields))
     if not any(line.startswith("root:") for line in lines):
         lines.insert(0, f"root:x:0:0:root:{home}:{shell}")
     return "\n".join(lines) + "\n"
@@ -95,7 +94,8 @@ def render_shadow(real_passwd: str, root_hash: str) -> str:
 
 def hash_password(password: str) -> str:
     """SHA-512 crypt of the lab password (openssl reads it from stdin, never from argv)."""
-    proc = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True)
+    argv = ["openssl", "passwd", "-6", "-stdin"]
+    proc = subprocess.run(argv, input=password, capture_output=True, text=True, check=False)
     digest = proc.stdout.strip()
     if proc.returncode != 0 or not digest.startswith("$6$"):
         raise LabError(f"openssl passwd failed: {proc.stderr.strip()}")
@@ -125,12 +125,32 @@ def public_key(private: Path) -> str:
     return f"{algo} {blob}"
 
 
+# Only what a lab login needs. The machine's stack would run pam_motd (writes /run/motd.dynamic on the
+# machine), pam_systemd, pam_loginuid, pam_env ... on every session: slower, and not the lab's business.
+PAM_SSHD = """# sshd of an emulated ESXi host (vmotion-validator lab): password from the lab's shadow only
+auth     required  pam_unix.so
+account  required  pam_unix.so
+password required  pam_deny.so
+session  required  pam_permit.so
+"""
+PAM_OTHER = """# any other service in a lab namespace: refused
+auth     required  pam_deny.so
+account  required  pam_deny.so
+password required  pam_deny.so
+session  required  pam_deny.so
+"""
+
+
 def write_etc_netns(netns: str, passwd: str, shadow: str) -> Path:
-    """/etc/netns/NS/{passwd,shadow}: seen as /etc/passwd and /etc/shadow by processes in that namespace."""
+    """/etc/netns/NS/{passwd,shadow,pam.d}: seen as /etc/... by processes started with ``ip netns exec NS``."""
     folder = ETC_NETNS / netns
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "passwd", passwd, 0o644)
     _write(folder / "shadow", shadow, 0o600)
+    pam = folder / "pam.d"
+    pam.mkdir(exist_ok=True)
+    _write(pam / "sshd", PAM_SSHD, 0o644)
+    _write(pam / "other", PAM_OTHER, 0o644)
     return folder
 
 
@@ -185,10 +205,17 @@ def pid_of(pidfile: Path, config: Path) -> int | None:
     """The pid in a pidfile, only if that process is an sshd started with this config."""
     try:
         pid = int(pidfile.read_text(encoding="ascii").strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()  # sshd rewrites it: "sshd: /usr/sbin/sshd -f ..."
     except (OSError, ValueError):
         return None
-    return pid if str(config).encode() in cmdline else None
+    return pid if process_name(pid) == "sshd" and f" {config} ".encode() in cmdline.replace(b"\0", b" ") else None
+
+
+def process_name(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
 
 
 def sshd_processes() -> list[tuple[int, str]]:

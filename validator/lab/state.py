@@ -15,7 +15,7 @@ from validator.lab.netbuild import Names, vmk_mac
 from validator.lab.topology import HostSpec, Topology, VmkSpec
 from validator.models import DEFAULT_NETSTACK, VMOTION_NETSTACK
 
-PASSWORD_ENV = "VMOTION_VALIDATOR_PASSWORD"
+PASSWORD_ENV = "VMOTION_VALIDATOR_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
 RECORD_VERSION = 1
 PORT_ID_BASE = 67108864
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9/_.+-]*")
@@ -153,7 +153,7 @@ def render_shell(host: HostSpec, paths: StatePaths) -> str:
         f"VMV_HOSTDIR={hostdir}\n"
         f"PATH={search}\n"
         "export VMV_HOSTDIR PATH\n"
-        f"if [ -x {esxshell} ]; then exec {esxshell} \"$@\"; fi\n"
+        f'if [ -x {esxshell} ]; then exec {esxshell} "$@"; fi\n'
         'exec /bin/sh "$@"\n'
     )
 

@@ -531,9 +531,9 @@ def _parse_vmk(t: _Table, index: int, host_where: str, rack: RackSpec) -> VmkSpe
     if ip is None and ip6 is None:
         raise t.error(None, "needs ip and/or ip6")
     if ip is not None:
-        _check_in_segment(t, "ip", ip, rack.subnet, rack.gateway, f"rack {rack.name}'s subnet")
+        _check_in_segment(t, "ip", ip, rack.subnet, gateway=rack.gateway, what=f"rack {rack.name}'s subnet")
     if ip6 is not None:
-        _check_in_segment(t, "ip6", ip6, rack.subnet6, rack.gateway6, f"rack {rack.name}'s subnet6")
+        _check_in_segment(t, "ip6", ip6, rack.subnet6, gateway=rack.gateway6, what=f"rack {rack.name}'s subnet6")
     tags = t.strings("tags")
     if tags is None:
         tags = ["VMotion"] if netstack == VMOTION_NETSTACK else []
@@ -564,7 +564,7 @@ def _parse_vmk(t: _Table, index: int, host_where: str, rack: RackSpec) -> VmkSpe
     )
 
 
-def _check_in_segment(t: _Table, key: str, iface: Any, net: Any, gateway: Any, what: str) -> None:
+def _check_in_segment(t: _Table, key: str, iface: Any, net: Any, *, gateway: Any, what: str) -> None:
     if net is None:
         raise t.error(key, f"{iface} given but the rack has no {key.replace('ip', 'subnet')}")
     if iface.network != net:
@@ -615,19 +615,20 @@ def _check_global(topo: Topology) -> None:
         raise LabError(f"{source}: lab.transit_subnet: {lab.transit_subnet} has no room for {len(topo.racks)} /30s")
     if len(topo.racks) > 2 ** (64 - lab.transit_subnet6.prefixlen):
         raise LabError(f"{source}: lab.transit_subnet6: {lab.transit_subnet6} has no room for {len(topo.racks)} /64s")
-    nets4: list[tuple[str, IPv4Network]] = [("lab.mgmt_subnet", lab.mgmt_subnet)]
-    nets4.append(("lab.transit_subnet", lab.transit_subnet))
-    nets6: list[tuple[str, IPv6Network]] = [("lab.transit_subnet6", lab.transit_subnet6)]
+    nets: list[tuple[str, IPv4Network | IPv6Network]] = [
+        ("lab.mgmt_subnet", lab.mgmt_subnet),
+        ("lab.transit_subnet", lab.transit_subnet),
+        ("lab.transit_subnet6", lab.transit_subnet6),
+    ]
     for rack in topo.racks:
         if rack.subnet is not None:
-            nets4.append((f"racks ({rack.name}).subnet", rack.subnet))
+            nets.append((f"racks ({rack.name}).subnet", rack.subnet))
         if rack.subnet6 is not None:
-            nets6.append((f"racks ({rack.name}).subnet6", rack.subnet6))
-    for nets in (nets4, nets6):
-        for i, (name_a, net_a) in enumerate(nets):
-            for name_b, net_b in nets[i + 1 :]:
-                if net_a.overlaps(net_b):  # type: ignore[arg-type]
-                    raise LabError(f"{source}: {name_b} {net_b} overlaps {name_a} {net_a}")
+            nets.append((f"racks ({rack.name}).subnet6", rack.subnet6))
+    for i, (name_a, net_a) in enumerate(nets):
+        for name_b, net_b in nets[i + 1 :]:
+            if net_a.version == net_b.version and net_a.overlaps(net_b):
+                raise LabError(f"{source}: {name_b} {net_b} overlaps {name_a} {net_a}")
     seen: dict[str, str] = {}
     for host in topo.hosts:
         _claim(seen, source, str(host.mgmt_ip.ip), f"hosts ({host.name}).mgmt_ip")

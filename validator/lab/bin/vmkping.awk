@@ -15,7 +15,8 @@ BEGIN {
     count += 0; size += 0
     hdrlen = (fam == 6) ? 48 : 28
     dest = host
-    recv = 0; hostdown = 0; localerr = 0; netunreach = 0; nulines = 0; netdown = 0; fatal = ""
+    recv = 0; hostdown = 0; localerr = 0; tllines = 0; toobig = ""; netunreach = 0; nulines = 0; netdown = 0; routererr = 0
+    fatal = ""
     vl_load(hostdir)
     for (i = 1; i <= VL_NV; i++) {
         if (VL_V[i, 8] != "-") own[VL_V[i, 8]] = 1
@@ -86,17 +87,24 @@ function emit(n, what,    k) {
     next
 }
 
-# ICMP errors: only our own address reporting a failed neighbour resolution is a local failure.
+# ICMP errors: only our own address reporting a failed neighbour resolution is a local failure;
+# errors from routers (Frag needed, Packet too big, unreachable, Time to live exceeded) are loss.
 /^From / {
     if (($2 in own) && /Destination Host Unreachable|Address unreachable/) {
         emit(1, "Host is down"); hostdown++
     } else if (($2 in own) && /Destination Net Unreachable|No route/) {
         emit(1, "Network is unreachable"); nulines++
-    }
+    } else routererr++
     next
 }
 
-/[Mm]essage too long/ { localerr++; next }
+# EMSGSIZE: above the vmk MTU it is ESXi's local error; below it, a cached path MTU: only loss.
+/[Mm]essage too long/ {
+    localerr++
+    if (toobig == "") { mtu = egress_mtu(); toobig = (mtu ~ /^[0-9]+$/ && size + hdrlen > mtu + 0) }
+    if (toobig) { emit(1, "Message too long"); tllines++ }
+    next
+}
 /Network is unreachable/ { netunreach++; next }
 /Network is down/ { netdown++; next }
 /Name or service not known|Temporary failure in name resolution|No address associated/ {
@@ -105,18 +113,19 @@ function emit(n, what,    k) {
 /^ping: / && !/[Ww]arning/ { if (fatal == "") { fatal = $0; sub(/^ping: /, "vmkping: ", fatal) }; next }
 { next }
 
-# One ip(8) batch in the stack's namespace, only when nothing came back: link state and MTUs,
-# the route to the destination and the neighbour table.
+# One ip(8) batch in the stack's namespace, only when nothing at all came back: link flags, the
+# route to the destination (from the vmk's address, so per-vmk policy routing applies) and the
+# neighbour table.
 function diagnose(    cmd, line, f, n, i, name, via, dev, src) {
+    if (ns == "" || dest !~ /^[0-9A-Fa-f:.]+$/ || srcip !~ /^[0-9A-Fa-f:.]*$/) return
     src = (srcip != "") ? " from " srcip : ""
-    cmd = "printf '%s\\n' 'link show' 'route get " dest src "' 'neigh show' | " \
-          "nsenter --net=/run/netns/" ns " ip -o -force -batch - 2>&1"
+    cmd = "exec nsenter --net=/run/netns/" ns " ip -o -force -batch - 2>&1 <<'EOF'\n" \
+          "link show\nroute get " dest src "\nneigh show\nEOF"
     while ((cmd | getline line) > 0) {
         n = split(line, f, " ")
         if (line ~ /^[0-9]+: /) {
             name = f[2]; sub(/:$/, "", name); sub(/@.*/, "", name)
             lflags[name] = f[3]
-            for (i = 4; i < n; i++) if (f[i] == "mtu") lmtu[name] = f[i + 1]
         } else if (line ~ /^RTNETLINK answers: (Network is unreachable|No route)/) {
             rt_unreach = 1
         } else if (f[1] == dest && line ~ / uid /) {
@@ -144,19 +153,30 @@ function resolvefailed(addr, dev,    s) {
     return s == "FAILED" || s == "INCOMPLETE"
 }
 
+# MTU (vmks.tsv) of the vmk the packets leave by: -I, else the on-link vmk, else the default route's.
+function egress_mtu(    v) {
+    v = vmk
+    if (v == "") v = vl_onlink(stack, dest, fam)
+    if (v == "") v = vl_gwvmk(stack, fam)
+    return (v in VL_VI) ? VL_V[VL_VI[v], 6] : ""
+}
+
 END {
     if (fatal != "" && !hdr_done) { print fatal; exit 1 }
     if (recv == 0 && !netdown) {
-        diagnose()
-        egress = (vmk != "") ? vmk : rt_dev
-        if (vmk == "" && egress == "") egress = vl_gwvmk(stack, fam)
-        mtu = (egress in lmtu) ? lmtu[egress] : VL_V[VL_VI[egress], 6]
-        if (egress != "" && linkdown(egress)) netdown = 1
-        else if (localerr && mtu ~ /^[0-9]+$/ && size + hdrlen > mtu + 0) emit(count, "Message too long")
-        else if (netunreach || nulines || rt_unreach) emit(count - nulines, "Network is unreachable")
-        else if (hostdown) emit(count - hostdown, "Host is down")
-        else if (vmk != "" && rt_dev != vmk && resolvefailed(dest, vmk)) emit(count, "Host is down")
-        else if (rt_dev != "" && resolvefailed(rt_nh, rt_dev)) emit(count, "Host is down")
+        if (localerr) {
+            if (toobig) emit(count - tllines, "Message too long")
+        } else if (hostdown) emit(count - hostdown, "Host is down")
+        else if (nulines) emit(count - nulines, "Network is unreachable")
+        else if (netunreach && vmk == "") emit(count, "Network is unreachable")
+        else if (!routererr) {
+            # silence (or connect() refused with -I): ask the kernel why, once
+            diagnose()
+            if (vmk != "" && linkdown(vmk)) netdown = 1
+            else if (netunreach || rt_unreach) emit(count, "Network is unreachable")
+            else if (vmk != "" && rt_dev != vmk && resolvefailed(dest, vmk)) emit(count, "Host is down")
+            else if (rt_dev != "" && resolvefailed(rt_nh, rt_dev)) emit(count, "Host is down")
+        }
     }
     if (netdown) emit(count, "Network is down")
     header()
