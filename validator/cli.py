@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.handler(args))
+        return int(args.func(args))
     except (InventoryError, UsageError) as exc:
         print(f"vmotion-validator: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -53,16 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate the vMotion mesh of the hosts in an inventory")
     validate.add_argument("-i", "--inventory", required=True, type=Path, help="inventory TOML file")
     add_run_arguments(validate)
-    validate.set_defaults(handler=cmd_validate)
+    validate.set_defaults(func=cmd_validate)
 
     demo = sub.add_parser("demo", help="lab up (demo topology), full validation, report, lab down (needs root)")
     demo.add_argument("--topology", type=Path, default=None, help="lab topology (default: samples/lab/demo.toml)")
     demo.add_argument("--state", type=Path, default=None, help="lab state directory (default: a temporary one)")
     add_run_arguments(demo, default_output=Path("demo-report"))
-    demo.set_defaults(handler=cmd_demo)
+    demo.set_defaults(func=cmd_demo)
 
     checks = sub.add_parser("checks", help="list the configuration checks")
-    checks.set_defaults(handler=cmd_checks)
+    checks.set_defaults(func=cmd_checks)
 
     from validator.lab.cli import add_lab_parser
 
