@@ -10,7 +10,7 @@ from validator.errors import LabError
 from validator.lab.generate import generate_toml, generate_topology
 from validator.lab.generate import main as generate_main
 from validator.lab.netbuild import Names, plan_network
-from validator.lab.topology import load_topology, parse_topology_text
+from validator.lab.topology import Topology, load_topology, parse_topology_text
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "lab"
 
@@ -38,7 +38,7 @@ gateway = "198.19.1.1"
 """
 
 
-def parse(text: str):  # type: ignore[no-untyped-def]
+def parse(text: str) -> Topology:
     return parse_topology_text(text, "t.toml")
 
 

@@ -104,8 +104,7 @@ def test_netstack_list_csv_xml(hosts: topo.Topology) -> None:
     assert ok(hosts, "esxa", "--formatter=csv", "network", "ip", "netstack", "list") == (
         "Key,Name,State,\ndefaultTcpipStack,defaultTcpipStack,4660,\nvmotion,vmotion,4660,\n"
     )
-    recs = xml_structs(ok(hosts, "esxa", "--formatter", "xml", "network", "ip", "netstack", "list"),
-                       "NetstackInstance")
+    recs = xml_structs(ok(hosts, "esxa", "--formatter", "xml", "network", "ip", "netstack", "list"), "NetstackInstance")
     assert [r["Key"] for r in recs] == [("string", "defaultTcpipStack"), ("string", "vmotion")]
     assert recs[0]["State"] == ("integer", "4660")
 
@@ -118,9 +117,23 @@ def test_interface_list_blocks(hosts: topo.Topology) -> None:
     assert list(recs) == ["vmk0", "vmk1", "vmk2", "vmk3"]
     vmk1 = recs["vmk1"]
     assert list(vmk1) == [
-        "Name", "MAC Address", "Enabled", "Portset", "Portgroup", "Netstack Instance", "VDS Name",
-        "VDS UUID", "VDS Port", "VDS Connection", "Opaque Network ID", "Opaque Network Type",
-        "External ID", "MTU", "TSO MSS", "RXDispQueue Size", "Port ID",
+        "Name",
+        "MAC Address",
+        "Enabled",
+        "Portset",
+        "Portgroup",
+        "Netstack Instance",
+        "VDS Name",
+        "VDS UUID",
+        "VDS Port",
+        "VDS Connection",
+        "Opaque Network ID",
+        "Opaque Network Type",
+        "External ID",
+        "MTU",
+        "TSO MSS",
+        "RXDispQueue Size",
+        "Port ID",
     ]
     assert vmk1["MAC Address"] == "00:50:56:6a:00:01"
     assert vmk1["Netstack Instance"] == "vmotion"
@@ -146,8 +159,7 @@ def test_interface_list_csv_xml(hosts: topo.Topology) -> None:
     assert rows[1]["Name"] == "vmk1" and rows[1]["MACAddress"] == "00:50:56:6a:00:01"
     assert rows[0]["Portgroup"] == "Management Network"  # a space needs no quoting
     assert rows[1]["NetstackInstance"] == "vmotion" and rows[1]["MTU"] == "9000"
-    recs = xml_structs(ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "list"),
-                       "IPInterface")
+    recs = xml_structs(ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "list"), "IPInterface")
     assert recs[1]["Name"] == ("string", "vmk1")
     assert recs[1]["MTU"] == ("integer", "9000")
     assert recs[2]["Enabled"] == ("boolean", "false")
@@ -178,8 +190,9 @@ def test_ipv4_get_legacy_variant(hosts: topo.Topology) -> None:
         "vmk0  198.18.0.12   255.255.255.0  198.18.0.255    STATIC           false",
         "vmk1  198.18.2.11   255.255.255.0  198.18.2.255    STATIC           false",
     ]
-    assert "Gateway" not in csv_rows(ok(hosts, "esxb", "--formatter=csv", "network", "ip", "interface",
-                                        "ipv4", "get"))[0]
+    assert (
+        "Gateway" not in csv_rows(ok(hosts, "esxb", "--formatter=csv", "network", "ip", "interface", "ipv4", "get"))[0]
+    )
 
 
 @pytest.mark.parametrize("opts", [["-i", "vmk1"], ["--interface-name=vmk1"], ["-N", "vmotion", "-i", "vmk1"]])
@@ -198,17 +211,26 @@ def test_ipv4_get_netstack_filter_and_no_address(tmp_path: Path) -> None:
     rows = table(ok(t, "esxa", "network", "ip", "interface", "ipv4", "get", "-N", "vmotion"))
     assert [r["Name"] for r in rows] == ["vmk1", "vmk2", "vmk3"]
     assert rows[0]["IPv4 Netmask"] == "255.255.248.0" and rows[0]["IPv4 Broadcast"] == "198.18.7.255"
-    assert rows[2] == {"Name": "vmk3", "IPv4 Address": "0.0.0.0", "IPv4 Netmask": "0.0.0.0",
-                       "IPv4 Broadcast": "0.0.0.0", "Address Type": "NONE", "Gateway": "0.0.0.0",
-                       "DHCP DNS": "false"}
+    assert rows[2] == {
+        "Name": "vmk3",
+        "IPv4 Address": "0.0.0.0",
+        "IPv4 Netmask": "0.0.0.0",
+        "IPv4 Broadcast": "0.0.0.0",
+        "Address Type": "NONE",
+        "Gateway": "0.0.0.0",
+        "DHCP DNS": "false",
+    }
 
 
 def test_ipv4_get_csv_xml(hosts: topo.Topology) -> None:
     out = ok(hosts, "esxa", "--formatter=csv", "network", "ip", "interface", "ipv4", "get", "-i", "vmk1")
-    assert out == ("Name,IPv4Address,IPv4Netmask,IPv4Broadcast,AddressType,Gateway,DHCPDNS,\n"
-                   "vmk1,198.18.1.11,255.255.255.0,198.18.1.255,STATIC,0.0.0.0,false,\n")
-    recs = xml_structs(ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "ipv4", "get"),
-                       "IPv4Interface")
+    assert out == (
+        "Name,IPv4Address,IPv4Netmask,IPv4Broadcast,AddressType,Gateway,DHCPDNS,\n"
+        "vmk1,198.18.1.11,255.255.255.0,198.18.1.255,STATIC,0.0.0.0,false,\n"
+    )
+    recs = xml_structs(
+        ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "ipv4", "get"), "IPv4Interface"
+    )
     assert recs[1]["IPv4Address"] == ("string", "198.18.1.11")
     assert recs[1]["DHCPDNS"] == ("boolean", "false")
 
@@ -227,12 +249,17 @@ def test_ipv6_address_list(hosts: topo.Topology) -> None:
     ]
     # the prefix length is right-aligned, as real esxcli prints it
     assert out.splitlines()[2].startswith("vmk0       fe80::250:56ff:fe6a:0       64  STATIC  PREFERRED")
-    rows2 = csv_rows(ok(hosts, "esxa", "--formatter=csv", "network", "ip", "interface", "ipv6", "address",
-                        "list"))
-    assert rows2[3] == {"Interface": "vmk1", "Address": "2001:db8:1::11", "Netmask": "64", "Type": "STATIC",
-                        "Status": "PREFERRED"}
-    recs = xml_structs(ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "ipv6", "address",
-                          "list"), "IPv6Address")
+    rows2 = csv_rows(ok(hosts, "esxa", "--formatter=csv", "network", "ip", "interface", "ipv6", "address", "list"))
+    assert rows2[3] == {
+        "Interface": "vmk1",
+        "Address": "2001:db8:1::11",
+        "Netmask": "64",
+        "Type": "STATIC",
+        "Status": "PREFERRED",
+    }
+    recs = xml_structs(
+        ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "ipv6", "address", "list"), "IPv6Address"
+    )
     assert recs[3]["Netmask"] == ("integer", "64")
 
 
@@ -265,13 +292,19 @@ def test_route_ipv4_list_vmotion(hosts: topo.Topology) -> None:
         "198.18.1.0  255.255.255.0  0.0.0.0     vmk1       MANUAL",
     ]
     assert [r["Interface"] for r in table(out)] == ["vmk1", "vmk1", "vmk2", "vmk3"]
-    recs = xml_structs(ok(hosts, "esxa", "--formatter=xml", "network", "ip", "route", "ipv4", "list",
-                          "--netstack=vmotion"), "IPv4Route")
+    recs = xml_structs(
+        ok(hosts, "esxa", "--formatter=xml", "network", "ip", "route", "ipv4", "list", "--netstack=vmotion"),
+        "IPv4Route",
+    )
     assert recs[0]["Gateway"] == ("string", "198.18.1.1")
-    rows = csv_rows(ok(hosts, "esxa", "--formatter=csv", "network", "ip", "route", "ipv4", "list", "-N",
-                       "vmotion"))
-    assert rows[0] == {"Network": "default", "Netmask": "0.0.0.0", "Gateway": "198.18.1.1",
-                       "Interface": "vmk1", "Source": "MANUAL"}
+    rows = csv_rows(ok(hosts, "esxa", "--formatter=csv", "network", "ip", "route", "ipv4", "list", "-N", "vmotion"))
+    assert rows[0] == {
+        "Network": "default",
+        "Netmask": "0.0.0.0",
+        "Gateway": "198.18.1.1",
+        "Interface": "vmk1",
+        "Source": "MANUAL",
+    }
 
 
 def test_route_gateway_interface_is_the_onlink_vmk(tmp_path: Path) -> None:
@@ -295,12 +328,17 @@ def test_route_ipv6_list(hosts: topo.Topology) -> None:
         "2001:db8:1::       64  ::             vmk1       MANUAL",
     ]
     assert table(ok(hosts, "esxa", "network", "ip", "route", "ipv6", "list"))[0]["Network"] == "2001:db8::"
-    rows = csv_rows(ok(hosts, "esxa", "--formatter=csv", "network", "ip", "route", "ipv6", "list", "-N",
-                       "vmotion"))
-    assert rows[1] == {"Network": "2001:db8:1::", "Netmask": "64", "Gateway": "::", "Interface": "vmk1",
-                       "Source": "MANUAL"}
-    recs = xml_structs(ok(hosts, "esxa", "--formatter=xml", "network", "ip", "route", "ipv6", "list", "-N",
-                          "vmotion"), "IPv6Route")
+    rows = csv_rows(ok(hosts, "esxa", "--formatter=csv", "network", "ip", "route", "ipv6", "list", "-N", "vmotion"))
+    assert rows[1] == {
+        "Network": "2001:db8:1::",
+        "Netmask": "64",
+        "Gateway": "::",
+        "Interface": "vmk1",
+        "Source": "MANUAL",
+    }
+    recs = xml_structs(
+        ok(hosts, "esxa", "--formatter=xml", "network", "ip", "route", "ipv6", "list", "-N", "vmotion"), "IPv6Route"
+    )
     assert recs[0]["Netmask"] == ("integer", "0")
 
 
@@ -309,8 +347,10 @@ def test_route_ipv6_network_computation(tmp_path: Path) -> None:
     a = t.hosts["esxa"]
     a.vmks[1].ipv6 = "2001:DB8:0:1:0:0:0:11/64,2001:db8:abcd:12ff::5/48,2001:db8:7:8:9:a:b:c/127"
     a.write(tmp_path)
-    nets = [(r["Network"], r["Netmask"]) for r in
-            table(ok(t, "esxa", "network", "ip", "route", "ipv6", "list", "-N", "vmotion"))[1:]]
+    nets = [
+        (r["Network"], r["Netmask"])
+        for r in table(ok(t, "esxa", "network", "ip", "route", "ipv6", "list", "-N", "vmotion"))[1:]
+    ]
     assert nets == [("2001:db8:0:1::", "64"), ("2001:db8:abcd::", "48"), ("2001:db8:7:8:9:a:b:c", "127")]
 
 
@@ -320,13 +360,15 @@ def test_route_ipv6_network_computation(tmp_path: Path) -> None:
 def test_tag_get(hosts: topo.Topology) -> None:
     assert ok(hosts, "esxa", "network", "ip", "interface", "tag", "get", "-i", "vmk1") == "   Tags: VMotion\n"
     assert ok(hosts, "esxa", "network", "ip", "interface", "tag", "get", "--interface-name=vmk2") == (
-        "   Tags: VMotion, faultToleranceLogging\n")
+        "   Tags: VMotion, faultToleranceLogging\n"
+    )
     assert ok(hosts, "esxa", "network", "ip", "interface", "tag", "get", "-i", "vmk3") == "   Tags: \n"
 
 
 def test_tag_get_csv_xml(hosts: topo.Topology) -> None:
     assert ok(hosts, "esxa", "--formatter=csv", "network", "ip", "interface", "tag", "get", "-i", "vmk2") == (
-        "Tags,\nVMotion,\nfaultToleranceLogging,\n")
+        "Tags,\nVMotion,\nfaultToleranceLogging,\n"
+    )
     out = ok(hosts, "esxa", "--formatter=xml", "network", "ip", "interface", "tag", "get", "-i", "vmk2")
     root = ET.fromstring(out.split("\n", 1)[1])
     lst = root.find(f"{NSX}root/{NSX}list")
@@ -342,7 +384,10 @@ def test_tag_get_csv_xml(hosts: topo.Topology) -> None:
     [
         (["network", "ip", "bogus"], "Error: Unknown command or namespace network ip bogus"),
         (["bogus"], "Error: Unknown command or namespace bogus"),
-        (["network", "ip", "interface", "ipv4", "set"], "Error: Unknown command or namespace network ip interface ipv4 set"),
+        (
+            ["network", "ip", "interface", "ipv4", "set"],
+            "Error: Unknown command or namespace network ip interface ipv4 set",
+        ),
         (["--formatter=csv", "network", "ip", "nope", "list"], "Error: Unknown command or namespace network ip nope"),
         (["network", "ip", "interface", "list", "-N", "nosuch"], "Error: Netstack instance 'nosuch' not found"),
         (["network", "ip", "route", "ipv4", "list", "-N", "nosuch"], "Error: Netstack instance 'nosuch' not found"),
@@ -371,8 +416,12 @@ def test_namespace_without_command_prints_usage(hosts: topo.Topology) -> None:
 def test_missing_hostdir(bin_dir: Path) -> None:
     import subprocess
 
-    proc = subprocess.run(["env", "-u", "VMV_HOSTDIR", "sh", str(bin_dir / "esxcli"), "network", "ip",
-                           "netstack", "list"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["env", "-u", "VMV_HOSTDIR", "sh", str(bin_dir / "esxcli"), "network", "ip", "netstack", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert proc.stdout.startswith("Error: VMV_HOSTDIR")
 
@@ -383,7 +432,8 @@ def test_runs_from_its_own_directory(hosts: topo.Topology, bin_dir: Path) -> Non
     import subprocess
 
     env = {**os.environ, "VMV_HOSTDIR": str(hosts.hostdir("esxa")), "PATH": f"{bin_dir}:/usr/bin:/bin"}
-    proc = subprocess.run(["sh", "-c", "cd / && esxcli network ip netstack list"], env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["sh", "-c", "cd / && esxcli network ip netstack list"], env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("defaultTcpipStack\n")

@@ -18,27 +18,37 @@ from .conftest import BIN, run_bin
 def awk_lib(tmp_path: Path, body: str) -> list[str]:
     driver = tmp_path / "driver.awk"
     driver.write_text("BEGIN {\n" + body + "\n}\n")
-    proc = subprocess.run(["awk", "-f", str(BIN / "vmvlib.awk"), "-f", str(driver)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["awk", "-f", str(BIN / "vmvlib.awk"), "-f", str(driver)], capture_output=True, text=True, check=True
+    )
     return proc.stdout.splitlines()
 
 
 @pytest.mark.parametrize(
     ("prefix", "mask"),
-    [(0, "0.0.0.0"), (8, "255.0.0.0"), (21, "255.255.248.0"), (24, "255.255.255.0"), (30, "255.255.255.252"),
-     (32, "255.255.255.255")],
+    [
+        (0, "0.0.0.0"),
+        (8, "255.0.0.0"),
+        (21, "255.255.248.0"),
+        (24, "255.255.255.0"),
+        (30, "255.255.255.252"),
+        (32, "255.255.255.255"),
+    ],
 )
 def test_mask4(tmp_path: Path, prefix: int, mask: str) -> None:
     assert awk_lib(tmp_path, f"print vl_mask4({prefix})") == [mask]
 
 
 def test_net4_bcast4_in4(tmp_path: Path) -> None:
-    out = awk_lib(tmp_path, """
+    out = awk_lib(
+        tmp_path,
+        """
         print vl_net4("198.19.2.11", 24, "net"); print vl_net4("198.19.2.11", 24, "bcast")
         print vl_net4("198.19.13.200", 20, "net"); print vl_net4("198.19.13.200", 20, "bcast")
         print vl_in4("198.19.2.1", "198.19.2.11", 24), vl_in4("198.19.3.1", "198.19.2.11", 24)
         print vl_ip4("1.2.3", o), vl_ip4("1.2.3.256", o), vl_ip4("1.2.3.4", o)
-    """)
+    """,
+    )
     assert out == ["198.19.2.0", "198.19.2.255", "198.19.0.0", "198.19.15.255", "1 0", "0 0 1"]
 
 
@@ -66,8 +76,14 @@ def test_canon6(tmp_path: Path, addr: str, canon: str) -> None:
 
 @pytest.mark.parametrize(
     ("addr", "prefix"),
-    [("2001:db8:1::11", 64), ("2001:db8:abcd:12ff::5", 48), ("2001:db8:7:8:9:a:b:c", 127),
-     ("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 57), ("2001:db8::1", 0), ("2001:db8::1", 128)],
+    [
+        ("2001:db8:1::11", 64),
+        ("2001:db8:abcd:12ff::5", 48),
+        ("2001:db8:7:8:9:a:b:c", 127),
+        ("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 57),
+        ("2001:db8::1", 0),
+        ("2001:db8::1", 128),
+    ],
 )
 def test_net6_matches_ipaddress(tmp_path: Path, addr: str, prefix: int) -> None:
     import ipaddress
@@ -77,11 +93,14 @@ def test_net6_matches_ipaddress(tmp_path: Path, addr: str, prefix: int) -> None:
 
 
 def test_ll6_and_invalid(tmp_path: Path) -> None:
-    out = awk_lib(tmp_path, """
+    out = awk_lib(
+        tmp_path,
+        """
         print vl_ll6("00:50:56:6a:7c:2e"); print vl_ll6("02:00:00:00:00:01")
         print vl_ip6("1:2:3", h), vl_ip6("1::2::3", h), vl_ip6("12345::1", h), vl_ip6("g::1", h)
         print vl_in6("2001:db8:1::1", "2001:db8:1::11", 64), vl_in6("2001:db8:2::1", "2001:db8:1::11", 64)
-    """)
+    """,
+    )
     assert out == ["fe80::250:56ff:fe6a:7c2e", "fe80::ff:fe00:1", "0 0 0 0", "1 0"]
 
 
@@ -89,8 +108,19 @@ def test_ll6_and_invalid(tmp_path: Path) -> None:
 
 
 def translate(hosts: topo.Topology, ping_output: str, **variables: str) -> tuple[int, str]:
-    v = {"host": "198.18.2.11", "count": "3", "size": "56", "fam": "4", "vmk": "vmk1", "srcip": "198.18.1.11",
-         "stack": "vmotion", "ns": "", "hostdir": str(hosts.hostdir("esxa")), "forced": "", **variables}
+    v = {
+        "host": "198.18.2.11",
+        "count": "3",
+        "size": "56",
+        "fam": "4",
+        "vmk": "vmk1",
+        "srcip": "198.18.1.11",
+        "stack": "vmotion",
+        "ns": "",
+        "hostdir": str(hosts.hostdir("esxa")),
+        "forced": "",
+        **variables,
+    }
     argv = ["awk", "-f", str(BIN / "vmvlib.awk"), "-f", str(BIN / "vmkping.awk")]
     for key, value in v.items():
         argv += ["-v", f"{key}={value}"]
@@ -140,8 +170,9 @@ def test_translate_partial_loss_fraction(hosts: topo.Topology) -> None:
     assert lines[2] == "64 bytes from 198.18.2.11: icmp_seq=1 ttl=62 time=0.600 ms (DUP!)"
     assert "3 packets transmitted, 1 packets received, 66.7% packet loss" in lines
     assert lines[-1] == "round-trip min/avg/max = 0.500/0.500/0.500 ms"
-    _, out = translate(hosts, text.replace("icmp_seq=2 ttl=62 time=0.6 ms (DUP!)", "icmp_seq=3 ttl=62 time=0.6 ms"),
-                       vmk="", srcip="")
+    _, out = translate(
+        hosts, text.replace("icmp_seq=2 ttl=62 time=0.6 ms (DUP!)", "icmp_seq=3 ttl=62 time=0.6 ms"), vmk="", srcip=""
+    )
     assert "3 packets transmitted, 2 packets received, 33.3% packet loss" in out
 
 
@@ -208,8 +239,7 @@ From 198.18.0.11 icmp_seq=2 Destination Host Unreachable
     _, out = translate(hosts, text.replace("From 198.18.0.11", "From 198.18.1.1"), host="198.18.0.99")
     assert "sendto()" not in out
     v6 = "From 2001:db8::11 icmp_seq=1 Destination unreachable: Address unreachable\n"
-    _, out = translate(hosts, v6, host="2001:db8::99", fam="6", vmk="", srcip="", count="1",
-                       stack="defaultTcpipStack")
+    _, out = translate(hosts, v6, host="2001:db8::99", fam="6", vmk="", srcip="", count="1", stack="defaultTcpipStack")
     assert out.count("sendto() failed (Host is down)") == 1
 
 
@@ -217,7 +247,8 @@ def test_translate_connect_unreachable(hosts: topo.Topology) -> None:
     rc, out = translate(hosts, "ping: connect: Network is unreachable\n", vmk="", srcip="", count="4")
     assert rc == 1
     assert out == (
-        "PING 198.18.2.11 (198.18.2.11): 56 data bytes\n" + "sendto() failed (Network is unreachable)\n" * 4
+        "PING 198.18.2.11 (198.18.2.11): 56 data bytes\n"
+        + "sendto() failed (Network is unreachable)\n" * 4
         + "\n--- 198.18.2.11 ping statistics ---\n4 packets transmitted, 0 packets received, 100% packet loss\n"
     )
 
@@ -229,27 +260,35 @@ def test_translate_forced_down(hosts: topo.Topology) -> None:
 
 
 def test_translate_unknown_host(hosts: topo.Topology) -> None:
-    rc, out = translate(hosts, "ping: nosuch.example: Name or service not known\n", host="nosuch.example",
-                        vmk="", srcip="")
+    rc, out = translate(
+        hosts, "ping: nosuch.example: Name or service not known\n", host="nosuch.example", vmk="", srcip=""
+    )
     assert rc == 1
     assert out == "ping: cannot resolve nosuch.example: Unknown host\n"
 
 
 def test_translate_stderr_before_header(hosts: topo.Topology) -> None:
     """stderr lines may overtake the header in the pipe: the header still comes first."""
-    text = ("ping: local error: message too long, mtu=9000\n"
-            "PING 198.18.2.11 (198.18.2.11) from 198.18.1.11 vmk1: 9000(9028) bytes of data.\n")
+    text = (
+        "ping: local error: message too long, mtu=9000\n"
+        "PING 198.18.2.11 (198.18.2.11) from 198.18.1.11 vmk1: 9000(9028) bytes of data.\n"
+    )
     _, out = translate(hosts, text, size="9000", count="1")
-    assert out.splitlines()[:2] == ["PING 198.18.2.11 (198.18.2.11): 9000 data bytes",
-                                    "sendto() failed (Message too long)"]
+    assert out.splitlines()[:2] == [
+        "PING 198.18.2.11 (198.18.2.11): 9000 data bytes",
+        "sendto() failed (Message too long)",
+    ]
 
 
 # ------------------------------------------------------------------------------ vmkping arguments
 
 
 def test_unknown_interface(hosts: topo.Topology) -> None:
-    for args in (["-I", "vmk9", "198.18.2.11"], ["-I", "vmk1", "198.18.2.11"],  # vmk1: vmotion stack
-                 ["++netstack=vmotion", "-I", "vmk0", "198.18.2.11"]):
+    for args in (
+        ["-I", "vmk9", "198.18.2.11"],
+        ["-I", "vmk1", "198.18.2.11"],  # vmk1: vmotion stack
+        ["++netstack=vmotion", "-I", "vmk0", "198.18.2.11"],
+    ):
         res = run_bin("vmkping", hosts.hostdir("esxa"), *args)
         assert res.rc == 1
         assert res.out == f"Unknown interface '{args[-2]}': Invalid argument\n"
@@ -277,8 +316,16 @@ def test_disabled_vmk_without_namespace(hosts: topo.Topology) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["-c"], ["-c", "x", "1.2.3.4"], ["-c", "0", "1.2.3.4"], ["-s", "-1", "1.2.3.4"], ["-z", "1.2.3.4"],
-     ["-i", "1.2.3", "1.2.3.4"], ["1.2.3.4", "5.6.7.8"]],
+    [
+        [],
+        ["-c"],
+        ["-c", "x", "1.2.3.4"],
+        ["-c", "0", "1.2.3.4"],
+        ["-s", "-1", "1.2.3.4"],
+        ["-z", "1.2.3.4"],
+        ["-i", "1.2.3", "1.2.3.4"],
+        ["1.2.3.4", "5.6.7.8"],
+    ],
 )
 def test_bad_arguments(hosts: topo.Topology, args: list[str]) -> None:
     res = run_bin("vmkping", hosts.hostdir("esxa"), *args)
@@ -287,8 +334,9 @@ def test_bad_arguments(hosts: topo.Topology, args: list[str]) -> None:
 
 
 def test_missing_hostdir() -> None:
-    proc = subprocess.run(["env", "-u", "VMV_HOSTDIR", "sh", str(BIN / "vmkping"), "1.2.3.4"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["env", "-u", "VMV_HOSTDIR", "sh", str(BIN / "vmkping"), "1.2.3.4"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1
     assert "VMV_HOSTDIR" in proc.stderr
 

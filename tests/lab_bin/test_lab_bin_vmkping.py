@@ -164,8 +164,7 @@ def test_network_is_down_admin_down_link(net: topo.Topology) -> None:
 
 
 def cached_pmtu(ns: str, dest: str) -> str:
-    return subprocess.run(["ip", "-n", ns, "route", "get", dest], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["ip", "-n", ns, "route", "get", dest], capture_output=True, text=True, check=True).stdout
 
 
 def test_path_mtu_is_loss_without_errors_even_when_cached(net: topo.Topology) -> None:
@@ -180,8 +179,13 @@ def test_path_mtu_is_loss_without_errors_even_when_cached(net: topo.Topology) ->
     second = vmkping(net, "esxa", *args)
     assert second.out == first.out
     # what fits the 1500 hop passes, and without DF the big packet is fragmented
-    check_shape(vmkping(net, "esxa", "++netstack=vmotion", *fast("-I", "vmk1", "-d", "-s", "1472",
-                                                                  "198.18.2.11")), "198.18.2.11", 1472, 3, 3)
+    check_shape(
+        vmkping(net, "esxa", "++netstack=vmotion", *fast("-I", "vmk1", "-d", "-s", "1472", "198.18.2.11")),
+        "198.18.2.11",
+        1472,
+        3,
+        3,
+    )
     res = vmkping(net, "esxa", "++netstack=vmotion", *fast("-I", "vmk1", "-s", "8972", "198.18.2.11"))
     check_shape(res, "198.18.2.11", 8972, 3, 3)
     assert {r[0] for r in replies(res)} == {8980}
@@ -235,23 +239,40 @@ def test_runs_within_its_time_bound(net: topo.Topology) -> None:
 
 def test_esxcli_in_the_session_namespace_matches_the_kernel(net: topo.Topology) -> None:
     h = net.hosts["esxa"]
-    res = run_bin("esxcli", net.hostdir("esxa"), "network", "ip", "interface", "ipv6", "address", "list",
-                  netns=h.ns_default)
+    res = run_bin(
+        "esxcli", net.hostdir("esxa"), "network", "ip", "interface", "ipv6", "address", "list", netns=h.ns_default
+    )
     assert res.rc == 0
     listed = {(line.split()[0], line.split()[1]) for line in res.lines[2:]}
     kernel = set()
     for v in h.vmks:
         if v.ipv6 == "-":
             continue
-        out = subprocess.run(["ip", "-n", v.ns, "-6", "-o", "addr", "show", "dev", v.name], capture_output=True,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            ["ip", "-n", v.ns, "-6", "-o", "addr", "show", "dev", v.name], capture_output=True, text=True, check=True
+        ).stdout
         kernel |= {(v.name, m) for m in re.findall(r"inet6 ([0-9a-f:]+)/", out)}
     assert listed == kernel  # same link-local (EUI-64 from the MAC) and global addresses
-    res = run_bin("esxcli", net.hostdir("esxa"), "--formatter=csv", "network", "ip", "route", "ipv4", "list",
-                  "-N", "vmotion", netns=h.ns_default)
+    res = run_bin(
+        "esxcli",
+        net.hostdir("esxa"),
+        "--formatter=csv",
+        "network",
+        "ip",
+        "route",
+        "ipv4",
+        "list",
+        "-N",
+        "vmotion",
+        netns=h.ns_default,
+    )
     nets = {line.split(",")[0] for line in res.lines[1:]}
-    kernel_routes = subprocess.run(["ip", "-n", h.ns_vmotion, "-4", "-o", "route", "show", "proto", "kernel"],
-                                   capture_output=True, text=True, check=True).stdout
+    kernel_routes = subprocess.run(
+        ["ip", "-n", h.ns_vmotion, "-4", "-o", "route", "show", "proto", "kernel"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert {r.split()[0].split("/")[0] for r in kernel_routes.splitlines()} <= nets
 
 

@@ -49,9 +49,21 @@ class Vmk:
     port_id: int = 0
 
     def row(self) -> str:
-        fields = [self.name, self.stack, self.ns, self.portgroup, self.mac, str(self.mtu),
-                  "true" if self.enabled else "false", self.ipv4, self.prefix4, self.gw4, self.ipv6,
-                  self.tags, str(self.port_id)]
+        fields = [
+            self.name,
+            self.stack,
+            self.ns,
+            self.portgroup,
+            self.mac,
+            str(self.mtu),
+            "true" if self.enabled else "false",
+            self.ipv4,
+            self.prefix4,
+            self.gw4,
+            self.ipv6,
+            self.tags,
+            str(self.port_id),
+        ]
         return "\t".join(fields)
 
 
@@ -69,7 +81,8 @@ class Host:
         hostdir.mkdir(parents=True, exist_ok=True)
         (hostdir / "host.env").write_text(
             f"VMV_HOST='{self.name}'\nVMV_NS_DEFAULT='{self.ns_default}'\n"
-            f"VMV_NS_VMOTION='{self.ns_vmotion}'\nVMV_HOSTDIR='{hostdir}'\nVMV_BIN='{state / 'bin'}'\n")
+            f"VMV_NS_VMOTION='{self.ns_vmotion}'\nVMV_HOSTDIR='{hostdir}'\nVMV_BIN='{state / 'bin'}'\n"
+        )
         (hostdir / "vmks.tsv").write_text("".join(v.row() + "\n" for v in self.vmks))
         (hostdir / "netstacks.tsv").write_text("".join("\t".join(s) + "\n" for s in self.stacks))
         if self.variant:
@@ -90,8 +103,14 @@ class Topology:
 
 def _names(tag: str) -> dict[str, str]:
     base = f"{NS_PREFIX}{tag}"
-    return {"a": f"{base}-a", "av": f"{base}-a-vm", "b": f"{base}-b", "bv": f"{base}-b-vm",
-            "r1": f"{base}-r1", "r2": f"{base}-r2"}
+    return {
+        "a": f"{base}-a",
+        "av": f"{base}-a-vm",
+        "b": f"{base}-b",
+        "bv": f"{base}-b-vm",
+        "r1": f"{base}-r1",
+        "r2": f"{base}-r2",
+    }
 
 
 def describe(tag: str, state: Path) -> Topology:
@@ -99,26 +118,108 @@ def describe(tag: str, state: Path) -> Topology:
     n = _names(tag)
     a = Host("esxa", n["a"], n["av"])
     a.vmks = [
-        Vmk("vmk0", "defaultTcpipStack", n["a"], "Management Network", "00:50:56:6a:00:00", 1500, True,
-            "198.18.0.11", "24", "-", "2001:db8::11/64", "Management", 33554436),
-        Vmk("vmk1", "vmotion", n["av"], "vMotion-A", "00:50:56:6a:00:01", 9000, True,
-            "198.18.1.11", "24", "-", "2001:db8:1::11/64", "VMotion", 33554437),
-        Vmk("vmk2", "vmotion", n["av"], "vMotion-B", "00:50:56:6a:00:02", 9000, False,
-            "198.18.3.11", "24", "198.18.3.1", "-", "VMotion,faultToleranceLogging", 33554438),
-        Vmk("vmk3", "vmotion", n["av"], "vMotion-C", "00:50:56:6a:00:03", 9000, True,
-            "198.18.4.11", "24", "-", "-", "-", 33554439),
+        Vmk(
+            "vmk0",
+            "defaultTcpipStack",
+            n["a"],
+            "Management Network",
+            "00:50:56:6a:00:00",
+            1500,
+            True,
+            "198.18.0.11",
+            "24",
+            "-",
+            "2001:db8::11/64",
+            "Management",
+            33554436,
+        ),
+        Vmk(
+            "vmk1",
+            "vmotion",
+            n["av"],
+            "vMotion-A",
+            "00:50:56:6a:00:01",
+            9000,
+            True,
+            "198.18.1.11",
+            "24",
+            "-",
+            "2001:db8:1::11/64",
+            "VMotion",
+            33554437,
+        ),
+        Vmk(
+            "vmk2",
+            "vmotion",
+            n["av"],
+            "vMotion-B",
+            "00:50:56:6a:00:02",
+            9000,
+            False,
+            "198.18.3.11",
+            "24",
+            "198.18.3.1",
+            "-",
+            "VMotion,faultToleranceLogging",
+            33554438,
+        ),
+        Vmk(
+            "vmk3",
+            "vmotion",
+            n["av"],
+            "vMotion-C",
+            "00:50:56:6a:00:03",
+            9000,
+            True,
+            "198.18.4.11",
+            "24",
+            "-",
+            "-",
+            "-",
+            33554439,
+        ),
     ]
-    a.stacks = [("defaultTcpipStack", n["a"], "-", "-", "vmk0"),
-                ("vmotion", n["av"], "198.18.1.1", "2001:db8:1::1", "vmk1")]
+    a.stacks = [
+        ("defaultTcpipStack", n["a"], "-", "-", "vmk0"),
+        ("vmotion", n["av"], "198.18.1.1", "2001:db8:1::1", "vmk1"),
+    ]
     b = Host("esxb", n["b"], n["bv"], variant="legacy")
     b.vmks = [
-        Vmk("vmk0", "defaultTcpipStack", n["b"], "Management Network", "00:50:56:6b:00:00", 1500, True,
-            "198.18.0.12", "24", "-", "2001:db8::12/64", "Management", 33554436),
-        Vmk("vmk1", "vmotion", n["bv"], "vMotion-A", "00:50:56:6b:00:01", 9000, True,
-            "198.18.2.11", "24", "-", "2001:db8:2::11/64", "VMotion", 33554437),
+        Vmk(
+            "vmk0",
+            "defaultTcpipStack",
+            n["b"],
+            "Management Network",
+            "00:50:56:6b:00:00",
+            1500,
+            True,
+            "198.18.0.12",
+            "24",
+            "-",
+            "2001:db8::12/64",
+            "Management",
+            33554436,
+        ),
+        Vmk(
+            "vmk1",
+            "vmotion",
+            n["bv"],
+            "vMotion-A",
+            "00:50:56:6b:00:01",
+            9000,
+            True,
+            "198.18.2.11",
+            "24",
+            "-",
+            "2001:db8:2::11/64",
+            "VMotion",
+            33554437,
+        ),
     ]
-    b.stacks = [("defaultTcpipStack", n["b"], "-", "-", "vmk0"),
-                ("vmotion", n["bv"], "198.18.2.1", "2001:db8:2::1", "vmk1")]
+    b.stacks = [
+        ("defaultTcpipStack", n["b"], "-", "-", "vmk0"),
+        ("vmotion", n["bv"], "198.18.2.1", "2001:db8:2::1", "vmk1"),
+    ]
     return Topology(tag, state, {"esxa": a, "esxb": b}, list(n.values()))
 
 
@@ -153,8 +254,9 @@ def up(tag: str, state: Path) -> Topology:
             for v in host.vmks:
                 sh(ip, "-n", v.ns, "link", "set", v.name, "address", v.mac, "mtu", str(v.mtu))
                 # Fast ARP/ND failure: 3 probes 50 ms apart instead of 3 x 1 s.
-                _sysctls(v.ns, f"net.ipv4.neigh.{v.name}.retrans_time_ms=50",
-                         f"net.ipv6.neigh.{v.name}.retrans_time_ms=50")
+                _sysctls(
+                    v.ns, f"net.ipv4.neigh.{v.name}.retrans_time_ms=50", f"net.ipv6.neigh.{v.name}.retrans_time_ms=50"
+                )
                 if v.ipv4 != "-":
                     sh(ip, "-n", v.ns, "addr", "add", f"{v.ipv4}/{v.prefix4}", "dev", v.name)
                 if v.ipv6 != "-":

@@ -498,8 +498,16 @@ def kill_pids(pids: Iterable[int], timeout: float = 3.0) -> list[int]:
         alive = _wait(alive, lambda p: process_state(p) not in (None, "Z"), timeout)
         if not alive:
             break
-    _wait(dead - alive, lambda p: process_state(p) is not None, timeout)
+    orphans = {p for p in dead - alive if _parent(p) != os.getpid()}  # our own children we reap ourselves
+    _wait(orphans, lambda p: process_state(p) is not None, timeout)
     return sorted(alive)
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _wait(pids: set[int], still: Callable[[int], bool], timeout: float) -> set[int]:

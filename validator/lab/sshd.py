@@ -128,7 +128,7 @@ def public_key(private: Path) -> str:
 # Only what a lab login needs. The machine's stack would run pam_motd (writes /run/motd.dynamic on the
 # machine), pam_systemd, pam_loginuid, pam_env ... on every session: slower, and not the lab's business.
 PAM_SSHD = """# sshd of an emulated ESXi host (vmotion-validator lab): password from the lab's shadow only
-auth     required  pam_unix.so
+auth     required  pam_unix.so nodelay
 account  required  pam_unix.so
 password required  pam_deny.so
 session  required  pam_permit.so

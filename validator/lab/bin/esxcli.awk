@@ -51,7 +51,9 @@ BEGIN {
     # command options
     for (; a < ARGC; a++) {
         o = ARGV[a]; v = ""; hasv = 0
-        if (o ~ /^--[A-Za-z-]+=/) { v = substr(o, index(o, "=") + 1); o = substr(o, 1, index(o, "=") - 1); hasv = 1 }
+        if (o ~ /^--[A-Za-z-]+=/) {
+            v = substr(o, index(o, "=") + 1); o = substr(o, 1, index(o, "=") - 1); hasv = 1
+        }
         else if (o ~ /^-[A-Za-z]./) { v = substr(o, 3); sub(/^=/, "", v); o = substr(o, 1, 2); hasv = 1 }
         if (o == "-N" || o == "--netstack") name = "netstack"
         else if (o == "-i" || o == "--interface-name") name = "interface-name"
@@ -333,7 +335,8 @@ function out_xml(    r, i) {
     for (r = 1; r <= NR_; r++) {
         print "      <structure typeName=\"" TYPE "\">"
         for (i = 1; i <= NF_; i++)
-            print "         <field name=\"" cname(FN[i]) "\"><" FT[i] ">" xmlq(VAL[r, i]) "</" FT[i] "></field>"
+            print "         <field name=\"" cname(FN[i]) "\"><" FT[i] ">" xmlq(VAL[r, i]) \
+                  "</" FT[i] "></field>"
         print "      </structure>"
     }
     print "   </list>"

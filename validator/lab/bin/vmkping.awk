@@ -15,8 +15,11 @@ BEGIN {
     count += 0; size += 0
     hdrlen = (fam == 6) ? 48 : 28
     dest = host
-    recv = 0; hostdown = 0; localerr = 0; tllines = 0; toobig = ""; netunreach = 0; nulines = 0; netdown = 0; routererr = 0
-    fatal = ""
+    recv = 0; nt = 0; fatal = ""
+    # counts of: local EMSGSIZE, lines printed for them, own ARP/ND failures, own net-unreachable
+    # lines, ENETUNREACH/ENETDOWN seen, ICMP errors from routers
+    localerr = 0; tllines = 0; toobig = ""; hostdown = 0; nulines = 0; netunreach = 0; netdown = 0
+    routererr = 0
     vl_load(hostdir)
     for (i = 1; i <= VL_NV; i++) {
         if (VL_V[i, 8] != "-") own[VL_V[i, 8]] = 1
@@ -110,6 +113,7 @@ function emit(n, what,    k) {
 /Name or service not known|Temporary failure in name resolution|No address associated/ {
     fatal = "ping: cannot resolve " host ": Unknown host"; next
 }
+/^nsenter: / { if (fatal == "") fatal = "vmkping: " $0; next }
 /^ping: / && !/[Ww]arning/ { if (fatal == "") { fatal = $0; sub(/^ping: /, "vmkping: ", fatal) }; next }
 { next }
 
