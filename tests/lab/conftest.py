@@ -101,9 +101,14 @@ def ssh_connect(address: str, known_hosts: Path, *, port: int = 22, password: st
     client = paramiko.SSHClient()
     client.load_host_keys(str(known_hosts))
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(address, port=port, username="root", password=password,
-                   key_filename=str(key) if key else None, allow_agent=False, look_for_keys=False,
-                   timeout=5, sock=sock)
+    try:
+        client.connect(address, port=port, username="root", password=password,
+                       key_filename=str(key) if key else None, allow_agent=False, look_for_keys=False,
+                       timeout=5, sock=sock)
+    except BaseException:
+        client.close()
+        sock.close()
+        raise
     return client
 
 
@@ -116,17 +121,26 @@ def run(client: paramiko.SSHClient, command: str) -> tuple[int, str, str]:
 # ---------------------------------------------------------------- machine state
 
 
+def _comm(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def machine_snapshot() -> dict[str, object]:
     """What a lab must leave exactly as it found it."""
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
     etc = sorted(os.listdir("/etc/netns")) if os.path.isdir("/etc/netns") else None
-    sshds = []
+    sshds = []  # listeners only: per-connection sshd children come and go with other tests' sessions
     for entry in os.listdir("/proc"):
         try:
-            if entry.isdigit() and Path(f"/proc/{entry}/comm").read_text().strip() == "sshd":
-                sshds.append(int(entry))
-        except OSError:
+            if entry.isdigit() and _comm(entry) == "sshd":
+                parent = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]
+                if _comm(parent) != "sshd":
+                    sshds.append(int(entry))
+        except (OSError, IndexError):
             continue
     return {
         "netns": sorted(line.split()[0] for line in netns.splitlines() if line.strip()),

@@ -27,7 +27,7 @@ from validator.lab import sshd
 from validator.lab.api import LabState, lab_down, lab_status, lab_up
 from validator.lab.cli import main as lab_main
 from validator.lab.generate import generate_toml
-from validator.lab.netbuild import Names, existing_netns, existing_root_links
+from validator.lab.netbuild import Names, existing_netns, existing_root_links, netns_pids
 from validator.lab.topology import HostSpec, Topology, parse_topology_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +105,9 @@ def test_up_twice_and_over_half_built_leftovers(tmp_path: Path) -> None:
     subprocess.run(["ip", "link", "add", names.mgmt_bridge, "type", "bridge"], check=True)
     os.makedirs(f"/etc/netns/{names.host_ns('ghost')}", exist_ok=True)
     sleeper = subprocess.Popen(["ip", "netns", "exec", names.host_ns("mini-a1"), "sleep", "600"])
+    deadline = time.monotonic() + 5
+    while sleeper.pid not in netns_pids([names.host_ns("mini-a1")]) and time.monotonic() < deadline:
+        time.sleep(0.01)  # inside the namespace before the lab comes
     state = tmp_path / "state"
     try:
         first = lab_up(topo, state, log=quiet)
@@ -118,6 +121,7 @@ def test_up_twice_and_over_half_built_leftovers(tmp_path: Path) -> None:
     finally:
         if sleeper.poll() is None:
             sleeper.kill()
+        sleeper.wait()
         lab_down(state, log=quiet)
     assert leftovers(prefix) == []
 
