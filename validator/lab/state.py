@@ -233,7 +233,17 @@ def render_inventory(topo: Topology) -> str:
         lines += ["", "[[hosts]]", f'name = "{host.name}"', f'address = "{host.mgmt_ip.ip}"']
         if host.ssh_port != 22:
             lines.append(f"port = {host.ssh_port}")
+        expected = [_expected_vmk(vmk) for vmk in host.vmks if vmk.netstack == VMOTION_NETSTACK]
+        if expected:
+            lines.append(f"vmks = [{', '.join(expected)}]")
     return "\n".join(lines) + "\n"
+
+
+def _expected_vmk(vmk: VmkSpec) -> str:
+    """One inline table of the inventory's expected vMotion vmks (plans pairs even if SSH fails)."""
+    ips = [str(a) for a in (vmk.ip, vmk.ip6) if a is not None]
+    quoted = ", ".join(f'"{ip}"' for ip in ips)
+    return f'{{ name = "{vmk.name}", ip = [{quoted}], mtu = {vmk.mtu} }}'
 
 
 def render_known_hosts(entries: list[tuple[str, int, str]]) -> str:
