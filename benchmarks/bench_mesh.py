@@ -100,7 +100,7 @@ def main() -> int:
             probe_start = next((t for t, m in phases if m.startswith("probing")), t1)
             probe_s = t1 + mesh_s - probe_start
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            chains = floor_commands(report, topology.prefix, options)
+            chains = floor_commands(report, topology.lab.prefix, options)
             cpu1 = cpu_seconds()
             floor_s = run_floor(chains)
             floor_cpu = cpu_seconds() - cpu1
@@ -121,6 +121,13 @@ def main() -> int:
     print(f"SSH sessions per host   min {sessions[0]} max {sessions[-1]}")
     print(f"peak RSS (validator)    {rss_mb:7.1f} MiB")
     print(f"lab down                {down_s:7.2f} s")
+    for pair in report.pairs:
+        if not _passed(pair):
+            plan = pair.plan
+            print(f"  not passing: {plan.src_host}:{plan.src_vmk} -> {plan.dst_host}:{plan.dst_vmk} "
+                  f"{pair.status.value} {pair.reason} {pair.detail}")
+            for step, text in pair.raw.items():
+                print(f"    [{step}] " + text.strip().replace("\n", "\n    "))
     return 0
 
 

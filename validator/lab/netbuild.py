@@ -159,6 +159,10 @@ def _common_sysctls() -> Sysctls:
             (f"net/ipv6/conf/{scope}/keep_addr_on_down", "1"),
             (f"net/ipv4/conf/{scope}/rp_filter", "0"),
         ]
+    # ICMP datagram ("ping") sockets: the kernel hands each ping only its own replies. With raw sockets
+    # every parallel ping in a namespace receives every reply, and a burst of jumbo replies can fill a
+    # socket's buffer before its filter is installed, losing packets that the network delivered.
+    items.append(("net/ipv4/ping_group_range", "0 2147483647"))
     return items
 
 
