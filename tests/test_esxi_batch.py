@@ -224,10 +224,11 @@ def test_parallel_temp_dir_removed_when_killed(shell: Shell) -> None:
 
 def test_parallel_missing_result_is_absent(shell: Shell) -> None:
     batch = b.build_parallel({"ok": "echo ok", "gone": "echo gone"}, 2)
-    script = batch.script.replace('echo "$?" >"$d/1.0".rc', "true")  # job 1 never finished
+    end_of_gone = f"'@@vmv-{batch.nonce}-end gone' $s"
+    script = batch.script.replace(end_of_gone, "")  # job 1 dies before its end marker
     assert script != batch.script
     result = shell.run(script)
-    assert "@@vmv-" not in result.stdout.split("-end ok rc=0")[1]
+    assert "-end gone" not in result.stdout
     assert b.split_output(result.stdout, batch.nonce) == {"ok": b.CommandOutput("ok\n", 0)}
 
 
@@ -348,3 +349,18 @@ def test_empty_batches(shell: Shell) -> None:
     assert run_batch(shell, b.build_sequential({})) == {}
     assert run_batch(shell, b.build_parallel({}, 4)) == {}
     assert tmp_leftovers(shell) == []
+
+
+def test_gate_stops_the_chain_and_unisolated_commands_share_the_job_shell(shell: Shell) -> None:
+    chains = {
+        "good": {"reach": "true", "mtu": "echo big"},
+        "bad": {"reach": "echo lost; false", "mtu": "echo never"},
+    }
+    batch = b.build_parallel(chains, 4, isolate=False, gates={"reach"})
+    result = shell.run(batch.script)
+    out = b.split_output(result.stdout, batch.nonce)
+    assert out["good/mtu"] == b.CommandOutput("big\n", 0)
+    assert out["bad/reach"] == b.CommandOutput("lost\n", 1)
+    assert "bad/mtu" not in out
+    assert "never" not in result.stdout
+    assert "sh -c" not in batch.script

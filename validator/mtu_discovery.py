@@ -80,7 +80,7 @@ def _probe_round(executor: Executor, searches: Sequence[_Search], options: Probe
                 interval=options.interval, timeout=options.timeout, size=size, df=True,
             )
         }
-    script, nonce = batch.build_parallel(jobs, options.concurrency)
+    script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False)
     waves = -(-len(jobs) // max(1, options.concurrency))
     try:
         result = executor.run(script, timeout=waves * options.probe_seconds(2) + 30.0)

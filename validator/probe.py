@@ -62,7 +62,8 @@ def probe_host(executor: Executor, plans: Sequence[PairPlan], options: ProbeOpti
     if not plans:
         return []
     jobs = {f"p{i}": pair_commands(plan, options) for i, plan in enumerate(plans)}
-    script, nonce = batch.build_parallel(jobs, options.concurrency)
+    # the DF probe is pointless when nothing came back: the reach step gates it
+    script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False, gates={REACH})
     waves = -(-len(plans) // max(1, options.concurrency))
     per_job = sum(options.probe_seconds(1 if step == WARM else None) for step in next(iter(jobs.values())))
     try:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -140,15 +140,29 @@ def build_sequential(commands: Commands, *, nonce: str | None = None) -> Batch:
     return Batch("\n".join(lines) + "\n", nonce)
 
 
-def build_parallel(commands: Commands, max_parallel: int, *, nonce: str | None = None) -> Batch:
+def build_parallel(
+    commands: Commands,
+    max_parallel: int,
+    *,
+    nonce: str | None = None,
+    isolate: bool = True,
+    gates: Collection[str] = (),
+) -> Batch:
     """One script that runs the commands (or chains) as background jobs, at most ``max_parallel``
-    at a time (waves of ``&`` then ``wait``), each step writing to its own file in a ``mktemp -d``
-    directory (removed by a trap on EXIT), then prints every output framed, in the input order.
+    at a time (waves of ``&`` then ``wait``). Each job writes its framed output to its own file in a
+    ``mktemp -d`` directory (removed by a trap on EXIT); one ``cat`` prints them all in input order.
+
+    ``isolate=False`` runs each command in the job's shell instead of its own ``sh -c`` (one process
+    less per command; only for commands built by :mod:`validator.esxi.commands`, which quote every
+    word). A chain step whose name is in ``gates`` stops its chain when it exits non-zero: the later
+    steps are not run and have no frame.
     """
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or not 1 <= max_parallel <= MAX_PARALLEL:
         raise CommandValueError(f"max_parallel must be an integer in 1..{MAX_PARALLEL}, got {max_parallel!r}")
     nonce = _nonce(nonce)
     jobs = _jobs(commands)
+    gate_frames = {step_tag(tag, gate) for tag in commands for gate in gates}
+    width = len(str(max(len(jobs) - 1, 0)))
     lines = [
         "# vmotion-validator batch (parallel)",
         'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
@@ -160,17 +174,15 @@ def build_parallel(commands: Commands, max_parallel: int, *, nonce: str | None =
     for wave_start in range(0, len(jobs), max_parallel):
         for job_index in range(wave_start, min(wave_start + max_parallel, len(jobs))):
             body = []
-            for step_index, (_, command) in enumerate(jobs[job_index]):
-                out = f'"$d/{job_index}.{step_index}"'
-                body.append(f'{_run(command)} >{out} 2>&1; echo "$?" >{out}.rc')
-            lines.append("{ " + "; ".join(body) + "; } &")
+            for frame, command in jobs[job_index]:
+                run = _run(command) if isolate else f"{command} </dev/null"
+                body.append(f"{_begin(nonce, frame)}; {run} 2>&1; s=$?; {_end(nonce, frame, '$s')}")
+                if frame in gate_frames:
+                    body.append('[ "$s" -eq 0 ] || exit 0')
+            lines.append(f'( {"; ".join(body)} ) >"$d/{job_index:0{width}d}" &')
         lines.append("wait")
-    for job_index, steps in enumerate(jobs):
-        for step_index, (frame, _) in enumerate(steps):
-            out = f'"$d/{job_index}.{step_index}"'
-            status = f'"$(cat {out}.rc)"'
-            frame_out = f"{_begin(nonce, frame)}; cat {out}; {_end(nonce, frame, status)}"
-            lines.append(f"if [ -f {out}.rc ]; then {frame_out}; fi")
+    if jobs:
+        lines.append('cat "$d"/*')
     return Batch("\n".join(lines) + "\n", nonce)
 
 
