@@ -94,7 +94,11 @@ function emit(n, what,    k) {
 # errors from routers (Frag needed, Packet too big, unreachable, Time to live exceeded) are loss.
 /^From / {
     if (($2 in own) && /Destination Host Unreachable|Address unreachable/) {
-        emit(1, "Host is down"); hostdown++
+        # bound to a vmk (-I) with no route, Linux resolves the destination on-link and fails;
+        # ESXi has no route and says so: ask the kernel once which of the two it was
+        if (hu_label == "") { if (vmk != "") diagnose(); hu_label = rt_unreach ? "nu" : "hd" }
+        if (hu_label == "nu") { emit(1, "Network is unreachable"); nulines++ }
+        else { emit(1, "Host is down"); hostdown++ }
     } else if (($2 in own) && /Destination Net Unreachable|No route/) {
         emit(1, "Network is unreachable"); nulines++
     } else routererr++
