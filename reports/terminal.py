@@ -99,6 +99,43 @@ def pair_line(pair: PairResult) -> str:
     )
 
 
+def _reason_label(pair: PairResult) -> str:
+    reason = pair.reason.value if pair.reason else pair.status.value
+    return f"error ({reason})" if pair.status is PairStatus.ERROR else reason
+
+
+def _reason_counts(pairs: Sequence[PairResult]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for pair in pairs:
+        counts[_reason_label(pair)] = counts.get(_reason_label(pair), 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def group_failures(failing: Sequence[PairResult]) -> list[list[PairResult]]:
+    """Failing pairs grouped by (source host, destination host, verdict); a source host that could not
+    be used is one group whatever the destination."""
+    groups: dict[tuple[str, str, str, str], list[PairResult]] = {}
+    for pair in failing:
+        p = pair.plan
+        host_error = pair.reason is not None and pair.reason.value == "host-error"
+        key = (p.src_host, "*" if host_error else p.dst_host, _reason_label(pair), p.family.value)
+        groups.setdefault(key, []).append(pair)
+    return list(groups.values())
+
+
+def group_line(group: Sequence[PairResult]) -> str:
+    """One line for a group: the single pair in full, or the host pair with its vmk pairs listed."""
+    if len(group) == 1:
+        return pair_line(group[0])
+    first = group[0].plan
+    if all(g.plan.src_host == first.src_host and g.plan.dst_host == first.dst_host for g in group):
+        vmk_pairs = ", ".join(f"{g.plan.src_vmk}->{g.plan.dst_vmk}" for g in group)
+        where = f"{first.src_host} -> {first.dst_host} ({vmk_pairs})"
+    else:
+        where = f"{first.src_host} -> every peer ({len(group)} pairs)"
+    return f"{where}: {describe(group[0])}"
+
+
 def summary_line(report: Report) -> str:
     s = report.summary
     return f"{s.pairs} pairs: {s.passed} pass, {s.failed} fail, {s.errors} error - {s.verdict.upper()}"
@@ -274,8 +311,8 @@ def _legend(
     return lines
 
 
-def render(report: Report, *, width: int | None = None, color: bool = False) -> str:
-    """The console report; ``width`` defaults to the terminal's."""
+def render(report: Report, *, width: int | None = None, color: bool = False, max_groups: int = 40) -> str:
+    """The console report; ``width`` defaults to the terminal's; failing pairs are grouped per host pair."""
     width = max(width or shutil.get_terminal_size().columns, MIN_WIDTH)
     hosts_ok = sum(1 for h in report.hosts if h.ok)
     lines = _wrap(
@@ -295,8 +332,13 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
 
     failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
     lines.append(_paint(f"Failing pairs ({len(failing)})" if failing else "Failing pairs: none", "title", color))
-    for pair in failing:
-        lines += _wrap(pair_line(pair), width, indent="  ")
+    if failing:
+        lines += _wrap("By reason: " + ", ".join(f"{r} {n}" for r, n in _reason_counts(failing)), width, "  ")
+    groups = group_failures(failing)
+    for pairs in groups[:max_groups]:
+        lines += _wrap(group_line(pairs), width, indent="  ")
+    if len(groups) > max_groups:
+        lines.append(f"  ... and {len(groups) - max_groups} more groups: every pair is in report.json (-o DIR)")
     lines.append("")
 
     if report.findings:

@@ -506,3 +506,22 @@ def test_common_domain_left_out_of_matrix_labels() -> None:
     text = terminal.render(make_report(hosts), width=120)
     assert "without" not in text
     assert matrix_rows(text)[""] == ["10.0.1.1:vmk1", "10.0.2.1:vmk1"]
+
+
+def test_failing_pairs_are_grouped_per_host_pair() -> None:
+    from dataclasses import replace
+
+    from reports.terminal import group_failures, group_line
+    from validator.models import PairStatus, Reason
+
+    report = make_report(make_cluster(3, 2))
+    failing = [
+        replace(p, status=PairStatus.FAIL, reason=Reason.PATH_MTU, detail="DF lost")
+        for p in report.pairs
+        if p.plan.src_host == report.hosts[0].name and p.plan.dst_host == report.hosts[1].name
+    ]
+    groups = group_failures(failing)
+    assert len(groups) == 1 and len(groups[0]) == 4
+    line = group_line(groups[0])
+    assert line.startswith(f"{report.hosts[0].name} -> {report.hosts[1].name} (vmk1->vmk1, vmk1->vmk2")
+    assert "path-mtu - DF lost" in line

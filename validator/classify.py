@@ -122,18 +122,21 @@ def _routed(stats: PingStats) -> bool | None:
 
 
 def _reach_detail(reason: Reason, plan: PairPlan, stats: PingStats) -> str:
-    src = f"{plan.src_host}:{plan.src_vmk}"
+    """Why nothing came back, worded for every vmk pair between the same two hosts."""
     if reason is Reason.NO_ROUTE:
-        return f"'Network is unreachable' from {src}: no route to {plan.dst_ip} (stack gateway missing or wrong)"
+        return (
+            f"'Network is unreachable': {plan.src_host} has no route to the peer "
+            f"(vmotion stack gateway missing or wrong)"
+        )
     if reason is Reason.ARP:
-        return f"'Host is down' from {src}: {plan.dst_ip} does not answer ARP/ND on the local segment"
+        return "'Host is down': the peer does not answer ARP/ND on the local segment"
     if reason is Reason.VMK_DOWN:
-        return f"'Network is down': {src} is administratively down"
+        return "'Network is down': the source vmk is administratively down"
     if reason is Reason.LOCAL_MTU:
-        return f"'Message too long' from {src} even for small packets"
+        return "'Message too long' even for small packets"
     return (
-        f"{stats.transmitted} sent, 0 replies: {plan.dst_ip} unreachable (filtered, down, "
-        f"or no return route from {plan.dst_host})"
+        f"{stats.transmitted} sent, 0 replies: the peer is down or filtered, or {plan.dst_host} "
+        f"has no route back"
     )
 
 
