@@ -102,7 +102,8 @@ def _connect_and_discover(
         return failed_host(target, exc, options.probe.netstack), None
     info = discover_host(executor, target, options.probe.netstack)
     if info.ok:
-        progress(f"{target.name}: {len(info.vmks)} vmk(s) on the {info.netstack} stack, gateway {info.gateway}")
+        gateway = f"gateway {info.gateway}" if info.gateway else "NO gateway"
+        progress(f"{target.name}: {len(info.vmks)} vmk(s) on the {info.netstack} stack, {gateway}")
         return info, executor
     progress(f"{target.name}: discovery failed: {info.error}")
     executor.close()
