@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.lab.conftest import lab_missing
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "lab"
-
-
-def lab_missing() -> str | None:
-    """Why lab tests cannot run here, or None."""
-    if not sys.platform.startswith("linux"):
-        return "the lab needs Linux network namespaces"
-    if os.geteuid() != 0:
-        return "the lab needs root (network namespaces, sshd)"
-    for tool in ("ip", "ping", "nsenter", "ssh-keygen", "openssl"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (run scripts/install.sh)"
-    if not Path("/usr/sbin/sshd").exists():
-        return "openssh-server is not installed (run scripts/install.sh)"
-    return None
 
 
 @dataclass(frozen=True)
