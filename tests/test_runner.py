@@ -92,3 +92,31 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
     # discovery is two sessions (listings, tags), the whole mesh one more per source host
     assert [h.sessions for h in fakes] == [3, 3, 0]
     assert any("esx-c" in m for m in messages)
+
+
+def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
+    from tests.fakes import FakeExecutor
+    from validator.errors import CommandTimeout
+
+    fakes, inventory = build(tmp_path)
+
+    class HangingProbes(FakeConnector):
+        def connect(self, target: HostTarget) -> FakeExecutor:
+            executor = super().connect(target)
+            if target.name != "esx-a":
+                return executor
+
+            class Hanging(FakeExecutor):
+                def run(self, command: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
+                    if "vmkping" in command:
+                        raise CommandTimeout("command on esx-a did not finish within 5 s", "esx-a")
+                    return super().run(command, timeout)
+
+            return Hanging(executor.host)
+
+    report = run_validation(inventory, HangingProbes(fakes), RunOptions(ProbeOptions(interval=0.2)))
+    from_a = [p for p in report.pairs if p.plan.src_host == "esx-a"]
+    assert from_a and all(p.status is PairStatus.ERROR and p.reason is Reason.HOST_ERROR for p in from_a)
+    assert all("did not finish" in (p.detail or "") for p in from_a)
+    from_b = {p.reason for p in report.pairs if p.plan.src_host == "esx-b"}
+    assert Reason.NO_ROUTE in from_b  # esx-b was probed as usual

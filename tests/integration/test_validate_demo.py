@@ -169,3 +169,19 @@ def test_bad_inventory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, _, err = run_cli(["validate", "-i", str(bad)], capsys)
     assert code == 2
     assert err.count("\n") == 1 and str(bad) in err and "'a'" in err
+
+
+def test_key_file_login_without_password(demo_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """key_file in the inventory logs in with the lab's client key; no password anywhere."""
+    monkeypatch.delenv("VMOTION_VALIDATOR_PASSWORD", raising=False)
+    text = demo_lab.inventory.read_text().replace(
+        'password_env = "VMOTION_VALIDATOR_PASSWORD"', f'key_file = "{demo_lab.state / "id_ed25519"}"'
+    ).replace('known_hosts = "known_hosts"', f'known_hosts = "{demo_lab.state / "known_hosts"}"')
+    inventory_path = tmp_path / "inventory.toml"
+    inventory_path.write_text(text)
+    inventory = load_inventory(inventory_path)
+    assert inventory.ssh.password_env is None
+    hosts = [h for h in inventory.hosts if h.target.name in _sshd_hosts(demo_lab)][:2]
+    report = run_validation(hosts, SshConnector(inventory.ssh, None))
+    assert [h.status for h in report.hosts] == [HostStatus.OK, HostStatus.OK]
+    assert all(h.vmks for h in report.hosts)
