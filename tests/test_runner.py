@@ -120,3 +120,22 @@ def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
     assert all("did not finish" in (p.detail or "") for p in from_a)
     from_b = {p.reason for p in report.pairs if p.plan.src_host == "esx-b"}
     assert Reason.NO_ROUTE in from_b  # esx-b was probed as usual
+
+
+def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    from ipaddress import ip_address
+
+    from tests.fakes import FakeExecutor
+    from validator.models import Family, PairPlan
+    from validator.probe import probe_host
+
+    host = FakeHost("esx-a", "198.18.255.11", tmp_path)
+    host.answer("vmk1", "198.19.2.11", "any", ping_output("198.19.2.11", 56, 3, ttl=61))
+    good = PairPlan("esx-a", "vmk1", ip_address("198.19.1.11"), "esx-b", "vmk1", ip_address("198.19.2.11"),
+                    Family.IPV4, 1500)
+    evil = PairPlan("esx-a", "vmk1;reboot", ip_address("198.19.1.11"), "esx-b", "vmk1",
+                    ip_address("198.19.2.11"), Family.IPV4, 1500)
+    results = probe_host(FakeExecutor(host), [evil, good], ProbeOptions())
+    assert results[0].status is PairStatus.ERROR and "refused" in (results[0].detail or "")
+    assert results[1].status is PairStatus.PASS
+    assert host.sessions == 1

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from ipaddress import IPv4Interface, IPv6Interface
 
-from validator.errors import AuthError, ConnectError, HostKeyError, ParseError, TransportError
+from validator.errors import (
+    AuthError,
+    CommandValueError,
+    ConnectError,
+    HostKeyError,
+    ParseError,
+    TransportError,
+)
 from validator.esxi import batch, commands, parsers
 from validator.models import VMOTION_NETSTACK, HostInfo, HostStatus, HostTarget, IPInterface, Vmk
 from validator.transport import Executor
@@ -52,6 +59,11 @@ def discover_host(
         )
     except TransportError as exc:
         return failed_host(target, exc, netstack)
+    except CommandValueError as exc:
+        return HostInfo(
+            name=target.name, address=target.address, status=HostStatus.ERROR, netstack=netstack,
+            error=f"refused a value the host reported: {exc}",
+        )
     vmks = [_vmk(i, ipv4, ipv6, tag_outputs) for i in interfaces]
     return HostInfo(
         name=target.name,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from validator.classify import ProbeFailure, ProbeOutcome, classify_pair, error_result
-from validator.errors import ParseError, TransportError
+from validator.errors import CommandValueError, ParseError, TransportError
 from validator.esxi import batch, commands, parsers
 from validator.models import VMOTION_NETSTACK, PairPlan, PairResult, Reason
 from validator.transport import Executor
@@ -61,7 +61,15 @@ def probe_host(executor: Executor, plans: Sequence[PairPlan], options: ProbeOpti
     """Probe every pair whose source is this host; failures become error results, never exceptions."""
     if not plans:
         return []
-    jobs = {f"p{i}": pair_commands(plan, options) for i, plan in enumerate(plans)}
+    jobs: dict[str, dict[str, str]] = {}
+    refused: dict[int, PairResult] = {}
+    for i, plan in enumerate(plans):
+        try:
+            jobs[f"p{i}"] = pair_commands(plan, options)
+        except CommandValueError as exc:
+            refused[i] = error_result(plan, Reason.PARSE_ERROR, f"refused to build the probe: {exc}")
+    if not jobs:
+        return [refused[i] for i in range(len(plans))]
     # the DF probe is pointless when nothing came back: the reach step gates it
     script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False, gates={REACH})
     waves = -(-len(plans) // max(1, options.concurrency))
@@ -72,7 +80,11 @@ def probe_host(executor: Executor, plans: Sequence[PairPlan], options: ProbeOpti
         return [error_result(plan, Reason.HOST_ERROR, str(exc)) for plan in plans]
     framed = batch.split_output(result.stdout, nonce)
     results = []
-    for tag, plan in zip(jobs, plans, strict=True):
+    for i, plan in enumerate(plans):
+        if i in refused:
+            results.append(refused[i])
+            continue
+        tag = f"p{i}"
         outputs = {step: framed.get(f"{tag}/{step}") for step in jobs[tag]}
         raw = {step: out.stdout for step, out in outputs.items() if out is not None}
         reach_out = outputs[REACH]
