@@ -92,11 +92,14 @@ def main() -> int:
             password = (state / "password").read_text().strip()
             connector = CountingConnector(SshConnector(inventory.ssh, password))
             phases: list[tuple[float, str]] = []
+            self0 = resource.getrusage(resource.RUSAGE_SELF)
             cpu0, t1 = cpu_seconds(), time.monotonic()
             report = run_validation(inventory.hosts, connector, RunOptions(probe=options, checks=()),
                                     lambda m: phases.append((time.monotonic(), m)))
             mesh_s = time.monotonic() - t1
             mesh_cpu = cpu_seconds() - cpu0
+            self1 = resource.getrusage(resource.RUSAGE_SELF)
+            own_cpu = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)
             probe_start = next((t for t, m in phases if m.startswith("probing")), t1)
             probe_s = t1 + mesh_s - probe_start
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -116,6 +119,7 @@ def main() -> int:
     print(f"lab up                  {up_s:7.2f} s")
     print(f"full mesh (validator)   {mesh_s:7.2f} s   machine CPU {mesh_cpu:6.2f} s")
     print(f"  of which probe phase  {probe_s:7.2f} s")
+    print(f"  validator process CPU {own_cpu:7.2f} s   (the rest is sshd, the emulated commands, ping)")
     print(f"floor (direct pings)    {floor_s:7.2f} s   machine CPU {floor_cpu:6.2f} s")
     print(f"ratio mesh/floor        {mesh_s / floor_s:7.2f}   (probe phase/floor {probe_s / floor_s:.2f})")
     print(f"SSH sessions per host   min {sessions[0]} max {sessions[-1]}")
