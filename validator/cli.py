@@ -86,7 +86,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_output: Path | No
     out.add_argument("--width", type=int, default=None, help="terminal width for the matrix (default: detected)")
     out.add_argument("--color", action="store_true", help="colour the terminal report")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
-    out.add_argument("--ask-password", action="store_true", help="prompt for the SSH password")
+    out.add_argument(
+        "--ask-password", action="store_true", help="prompt for the SSH password (instead of ssh.password_env)"
+    )
     out.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
 
 
@@ -139,9 +141,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def validate_inventory(inventory: Inventory, options: RunOptions, args: argparse.Namespace) -> Report:
     """Resolve the secret, then run; nothing is sent before the inventory is valid."""
-    password = resolve_password(inventory.ssh)
-    if password is None and args.ask_password:
-        password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ")
+    if args.ask_password:
+        password: str | None = getpass.getpass(f"SSH password for {inventory.ssh.username}: ")
+    else:
+        password = resolve_password(inventory.ssh)
     connector = SshConnector(inventory.ssh, password)
     progress = _progress(args.quiet)
     progress(f"validating {len(inventory.hosts)} host(s) from {inventory.path} on the {options.probe.netstack} stack")
