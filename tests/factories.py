@@ -26,6 +26,7 @@ from validator.models import (
     Severity,
     Vmk,
 )
+from validator.planner import plan_mesh
 
 STARTED_AT = "2025-01-01T12:00:00+00:00"
 
@@ -228,19 +229,9 @@ def make_cluster(
 def full_mesh(
     hosts: Sequence[HostInfo], families: Iterable[Family] = (Family.IPV4,), **overrides: Any
 ) -> list[PairResult]:
-    """Every vmk to every vmk of every other reachable host, all passing unless overridden."""
-    pairs = []
-    fams = list(families)
-    for src in hosts:
-        for dst in hosts:
-            if src.name == dst.name:
-                continue
-            for s in src.vmks:
-                for d in dst.vmks:
-                    for family in fams:
-                        if s.address(family) is not None and d.address(family) is not None:
-                            pairs.append(make_pair(src, s, dst, d, family=family, **overrides))
-    return pairs
+    """Every vmk to every vmk of every other host (the real planner), all passing unless overridden."""
+    fams = set(families)
+    return [make_result(plan, **overrides) for plan in plan_mesh(hosts) if plan.family in fams]
 
 
 def make_finding(
