@@ -99,7 +99,7 @@ class FakeExecutor:
     def __init__(self, host: FakeHost) -> None:
         self.host = host
 
-    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
         self.host.sessions += 1
         env = {
             "PATH": f"{self.host.dir / 'bin'}:{LAB_BIN}:/usr/bin:/bin",
@@ -109,7 +109,7 @@ class FakeExecutor:
         }
         try:
             done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, env=env,
-                                  timeout=timeout, check=False)
+                                  timeout=timeout, check=False, input=stdin)
         except subprocess.TimeoutExpired:
             raise TransportError(f"command on {self.host.name} timed out", self.host.name) from None
         return CommandResult(command, done.returncode, done.stdout, done.stderr)

@@ -97,6 +97,7 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
 def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
     from tests.fakes import FakeExecutor
     from validator.errors import CommandTimeout
+    from validator.transport import CommandResult
 
     fakes, inventory = build(tmp_path)
 
@@ -107,10 +108,10 @@ def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
                 return executor
 
             class Hanging(FakeExecutor):
-                def run(self, command: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
-                    if "vmkping" in command:
+                def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
+                    if "vmkping" in (stdin or command):
                         raise CommandTimeout("command on esx-a did not finish within 5 s", "esx-a")
-                    return super().run(command, timeout)
+                    return super().run(command, timeout, stdin)
 
             return Hanging(executor.host)
 
@@ -138,4 +139,28 @@ def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: 
     results = probe_host(FakeExecutor(host), [evil, good], ProbeOptions())
     assert results[0].status is PairStatus.ERROR and "refused" in (results[0].detail or "")
     assert results[1].status is PairStatus.PASS
+    assert host.sessions == 1
+
+
+def test_a_mesh_larger_than_one_argument_still_runs_in_one_session(tmp_path: Path) -> None:
+    """The probe script goes over stdin: a single argv string is capped at 128 KiB by the kernel."""
+    from ipaddress import ip_address
+
+    from tests.fakes import FakeExecutor
+    from validator.esxi import batch
+    from validator.models import Family, PairPlan
+    from validator.probe import pair_commands, probe_host
+
+    host = FakeHost("esx-a", "198.18.255.11", tmp_path)
+    plans = []
+    for n in range(600):
+        dst = f"198.19.{2 + n // 250}.{1 + n % 250}"
+        host.answer("vmk1", dst, "any", ping_output(dst, 56, 3, ttl=61))
+        plans.append(PairPlan("esx-a", "vmk1", ip_address("198.19.1.11"), f"h{n}", "vmk1", ip_address(dst),
+                              Family.IPV4, 1500))
+    options = ProbeOptions(concurrency=200)
+    script, _ = batch.build_parallel({f"p{i}": pair_commands(p, options) for i, p in enumerate(plans)}, 200)
+    assert len(script.encode()) > 131072
+    results = probe_host(FakeExecutor(host), plans, options)
+    assert [r.status for r in results] == [PairStatus.PASS] * len(plans)
     assert host.sessions == 1

@@ -19,7 +19,7 @@ from validator.errors import (
 )
 from validator.esxi import batch, commands, parsers
 from validator.models import VMOTION_NETSTACK, HostInfo, HostStatus, HostTarget, IPInterface, Vmk
-from validator.transport import Executor
+from validator.transport import Executor, run_script
 
 _OPTIONAL = {"ipv6", "routes6"}  # hosts without IPv6 may refuse these; that is not an error
 
@@ -93,7 +93,7 @@ def failed_host(target: HostTarget, exc: TransportError, netstack: str = VMOTION
 def _run_batch(executor: Executor, cmds: Mapping[str, str], timeout: float | None) -> dict[str, str]:
     """Run commands in one session; keep the stdout of those that succeeded (optional ones may fail)."""
     script, nonce = batch.build_sequential(cmds)
-    result = executor.run(script, timeout=timeout)
+    result = run_script(executor, script, timeout)
     framed = batch.split_output(result.stdout, nonce)
     outputs: dict[str, str] = {}
     for tag in cmds:

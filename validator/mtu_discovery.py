@@ -15,7 +15,7 @@ from validator.esxi import batch, commands
 from validator.models import PairResult, PingStats, Reason
 from validator.planner import bisect_next
 from validator.probe import ProbeOptions, read_outcome
-from validator.transport import Executor
+from validator.transport import Executor, run_script
 
 SMALL_PAYLOAD = 56  # the reachability probe's payload: known to pass for a reachable pair
 
@@ -83,7 +83,7 @@ def _probe_round(executor: Executor, searches: Sequence[_Search], options: Probe
     script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False)
     waves = -(-len(jobs) // max(1, options.concurrency))
     try:
-        result = executor.run(script, timeout=waves * options.probe_seconds(2) + 30.0)
+        result = run_script(executor, script, waves * options.probe_seconds(2) + 30.0)
     except TransportError:
         return [None] * len(searches)
     framed = batch.split_output(result.stdout, nonce)

@@ -13,7 +13,7 @@ from validator.classify import ProbeFailure, ProbeOutcome, classify_pair, error_
 from validator.errors import CommandValueError, ParseError, TransportError
 from validator.esxi import batch, commands, parsers
 from validator.models import VMOTION_NETSTACK, PairPlan, PairResult, Reason
-from validator.transport import Executor
+from validator.transport import Executor, run_script
 
 WARM, REACH, MTU = "warm", "reach", "mtu"
 
@@ -75,7 +75,7 @@ def probe_host(executor: Executor, plans: Sequence[PairPlan], options: ProbeOpti
     waves = -(-len(plans) // max(1, options.concurrency))
     per_job = sum(options.probe_seconds(1 if step == WARM else None) for step in next(iter(jobs.values())))
     try:
-        result = executor.run(script, timeout=waves * per_job + 30.0)
+        result = run_script(executor, script, waves * per_job + 30.0)
     except TransportError as exc:
         return [error_result(plan, Reason.HOST_ERROR, str(exc)) for plan in plans]
     framed = batch.split_output(result.stdout, nonce)

@@ -38,9 +38,17 @@ class CommandResult:
 class Executor(Protocol):
     """An open session to one host."""
 
-    def run(self, command: str, timeout: float | None = None) -> CommandResult: ...
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult: ...
 
     def close(self) -> None: ...
+
+
+SCRIPT_SHELL = "/bin/sh -s"
+
+
+def run_script(executor: Executor, script: str, timeout: float | None = None) -> CommandResult:
+    """Run a shell script fed on stdin: one session whatever its size (an argument is capped at 128 KiB)."""
+    return executor.run(SCRIPT_SHELL, timeout=timeout, stdin=script)
 
 
 class Connector(Protocol):
@@ -153,7 +161,7 @@ class SshExecutor:
         self._default_timeout = default_timeout
         self.sessions = 0
 
-    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
         limit = self._default_timeout if timeout is None else timeout
         transport = self._client.get_transport()
         if transport is None or not transport.is_active():
@@ -163,6 +171,9 @@ class SshExecutor:
             self.sessions += 1
             channel.settimeout(limit)
             channel.exec_command(command)
+            if stdin is not None:
+                channel.sendall(stdin.encode("utf-8"))
+                channel.shutdown_write()
             stdout, stderr = _drain(channel, time.monotonic() + limit)
             status = channel.recv_exit_status()
             channel.close()
