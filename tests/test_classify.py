@@ -80,3 +80,12 @@ def test_unknown_vmk_is_a_failure_and_parse_error_an_error() -> None:
 @pytest.mark.parametrize(("ttl", "hops"), [(64, 0), (63, 1), (61, 3), (128, 0), (125, 3), (255, 0), (250, 5)])
 def test_hops_from_ttl(ttl: int, hops: int) -> None:
     assert hops_from_ttl(ttl) == hops
+
+
+def test_probe_session_timeout_grows_with_waves_and_respects_the_inventory_floor() -> None:
+    from validator.probe import ProbeOptions
+
+    options = ProbeOptions(concurrency=10, command_timeout=120.0)
+    assert options.session_timeout(5, 2.0) == 120.0  # one wave: the inventory's command_timeout wins
+    assert options.session_timeout(100, 5.0) == 3 * 10 * 5.0 + 30.0  # ten waves on a loaded host
+    assert ProbeOptions(command_timeout=600.0).session_timeout(1000, 5.0) == 600.0

@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from validator.errors import InventoryError, UsageError, ValidatorError
@@ -133,10 +134,16 @@ def _netstack(name: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    options = run_options(args)
     inventory = load_inventory(args.inventory)
+    options = with_inventory(run_options(args), inventory)
     report = validate_inventory(inventory, options, args)
     return finish(report, args)
+
+
+def with_inventory(options: RunOptions, inventory: Inventory) -> RunOptions:
+    """Options completed from the inventory (the SSH command timeout bounds every probe session)."""
+    probe = replace(options.probe, command_timeout=inventory.ssh.command_timeout)
+    return replace(options, probe=probe)
 
 
 def validate_inventory(inventory: Inventory, options: RunOptions, args: argparse.Namespace) -> Report:

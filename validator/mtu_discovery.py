@@ -81,9 +81,8 @@ def _probe_round(executor: Executor, searches: Sequence[_Search], options: Probe
             )
         }
     script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False)
-    waves = -(-len(jobs) // max(1, options.concurrency))
     try:
-        result = run_script(executor, script, waves * options.probe_seconds(2) + 30.0)
+        result = run_script(executor, script, options.session_timeout(len(jobs), options.probe_seconds(2)))
     except TransportError:
         return [None] * len(searches)
     framed = batch.split_output(result.stdout, nonce)

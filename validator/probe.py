@@ -29,9 +29,16 @@ class ProbeOptions:
     concurrency: int = 32
     mtu: int | None = None  # test this MTU instead of the smaller of the two vmks' MTUs
     warmup: bool = True
+    command_timeout: float = 120.0  # floor of every probe session's timeout (inventory ssh.command_timeout)
 
     def mtu_for(self, plan: PairPlan) -> int:
         return self.mtu if self.mtu is not None else plan.mtu
+
+    def session_timeout(self, jobs: int, seconds_per_job: float) -> float:
+        """How long a host's probe session may take: the estimate with room for a loaded host, and never
+        less than the inventory's ``command_timeout``."""
+        waves = -(-jobs // max(1, self.concurrency))
+        return max(self.command_timeout, 3 * waves * seconds_per_job + 30.0)
 
     def probe_seconds(self, count: int | None = None) -> float:
         """Upper bound of one vmkping run."""
@@ -72,10 +79,9 @@ def probe_host(executor: Executor, plans: Sequence[PairPlan], options: ProbeOpti
         return [refused[i] for i in range(len(plans))]
     # the DF probe is pointless when nothing came back: the reach step gates it
     script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False, gates={REACH})
-    waves = -(-len(plans) // max(1, options.concurrency))
     per_job = sum(options.probe_seconds(1 if step == WARM else None) for step in next(iter(jobs.values())))
     try:
-        result = run_script(executor, script, waves * per_job + 30.0)
+        result = run_script(executor, script, options.session_timeout(len(jobs), per_job))
     except TransportError as exc:
         return [error_result(plan, Reason.HOST_ERROR, str(exc)) for plan in plans]
     framed = batch.split_output(result.stdout, nonce)

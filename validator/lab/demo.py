@@ -25,7 +25,7 @@ def default_topology() -> Path:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Exit 0 when the run worked and every verdict matches what the lab engineered."""
-    from validator.cli import EXIT_FAIL, EXIT_OK, finish, run_options, validate_inventory
+    from validator.cli import EXIT_FAIL, EXIT_OK, finish, run_options, validate_inventory, with_inventory
     from validator.lab.api import running_lab
 
     options = run_options(args)
@@ -37,7 +37,7 @@ def run_demo(args: argparse.Namespace) -> int:
             env_name = inventory.ssh.password_env
             if env_name and not os.environ.get(env_name):
                 os.environ[env_name] = (state / "password").read_text(encoding="utf-8").strip()
-            report = validate_inventory(inventory, options, args)
+            report = validate_inventory(inventory, with_inventory(options, inventory), args)
             finish(report, args)
             mismatches = compare_with_ground_truth(report, load_ground_truth(state / "ground_truth.json"))
     print()
