@@ -79,12 +79,11 @@ class FakeHost:
             "true" if enabled else "false", ip, str(prefix), "-", ip6 or "-", tags, str(port),
         ]))
 
-    def write_stacks(self, gateway: str | None) -> None:
+    def write_stacks(self, gateway: str | None, vmotion_stack: bool = True) -> None:
         (self.dir / "vmks.tsv").write_text("\n".join(self.vmk_lines) + "\n")
-        stacks = [
-            "\t".join(["defaultTcpipStack", f"fake-{self.name}", "198.18.255.254", "-", "vmk0"]),
-            "\t".join(["vmotion", f"fake-{self.name}-vmotion", gateway or "-", "-", "vmk1"]),
-        ]
+        stacks = ["\t".join(["defaultTcpipStack", f"fake-{self.name}", "198.18.255.254", "-", "vmk0"])]
+        if vmotion_stack:
+            stacks.append("\t".join(["vmotion", f"fake-{self.name}-vmotion", gateway or "-", "-", "vmk1"]))
         (self.dir / "netstacks.tsv").write_text("\n".join(stacks) + "\n")
 
     def answer(self, vmk: str, dst: str, kind: str, output: str, rc: int | None = None) -> None:

@@ -164,3 +164,18 @@ def test_a_mesh_larger_than_one_argument_still_runs_in_one_session(tmp_path: Pat
     results = probe_host(FakeExecutor(host), plans, options)
     assert [r.status for r in results] == [PairStatus.PASS] * len(plans)
     assert host.sessions == 1
+
+
+def test_a_host_without_the_vmotion_stack_is_discovered_not_failed(tmp_path: Path) -> None:
+    """esxcli -N vmotion fails on such a host; discovery still succeeds and the check names the gap."""
+    from tests.fakes import FakeExecutor
+    from validator.discovery import discover_host
+
+    host = FakeHost("esx-old", "198.18.255.21", tmp_path)
+    host.add_vmk("vmk1", "defaultTcpipStack", "198.19.9.21", 24, tags="VMotion")
+    host.write_stacks(None, vmotion_stack=False)
+    info = discover_host(FakeExecutor(host), HostTarget(host.name, host.address))
+    assert info.status is HostStatus.OK, info.error
+    assert info.netstack_present is False and info.vmks == ()
+    assert {v.name for v in info.other_vmks} == {"vmk0", "vmk1"}
+    assert "VMotion" in next(v for v in info.other_vmks if v.name == "vmk1").tags

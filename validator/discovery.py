@@ -7,6 +7,7 @@ Failures come back as a :class:`HostInfo` whose status says what went wrong; not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv6Interface
 
 from validator.errors import (
@@ -20,8 +21,6 @@ from validator.errors import (
 from validator.esxi import batch, commands, parsers
 from validator.models import VMOTION_NETSTACK, HostInfo, HostStatus, HostTarget, IPInterface, Vmk
 from validator.transport import Executor, run_script
-
-_OPTIONAL = {"ipv6", "routes6"}  # hosts without IPv6 may refuse these; that is not an error
 
 
 def discover_host(
@@ -38,20 +37,20 @@ def discover_host(
     }
     try:
         outputs = _run_batch(executor, listing, timeout)
-        stacks = [entry.key for entry in parsers.parse_netstack_list(_require(outputs, "netstacks"))]
-        interfaces = parsers.parse_interface_list(_require(outputs, "interfaces"))
+        stacks = [entry.key for entry in parsers.parse_netstack_list(outputs.require("netstacks"))]
+        interfaces = parsers.parse_interface_list(outputs.require("interfaces"))
         tag_commands = {f"tags-{i.name}": commands.tag_get(i.name) for i in interfaces}
-        tag_outputs = _run_batch(executor, tag_commands, timeout) if tag_commands else {}
-        if netstack not in stacks:
-            others = tuple(_vmk(i, {}, {}, tag_outputs) for i in interfaces)
+        tags = _run_batch(executor, tag_commands, timeout) if tag_commands else _Outputs({}, {}, {})
+        if netstack not in stacks:  # the -N commands failed for that reason: not an error
+            others = tuple(_vmk(i, {}, {}, tags) for i in interfaces)
             return HostInfo(
                 name=target.name, address=target.address, netstack=netstack, netstack_present=False,
-                other_vmks=others, netstacks=tuple(stacks), raw=dict(outputs),
+                other_vmks=others, netstacks=tuple(stacks), raw=dict(outputs.ok),
             )
-        ipv4 = {entry.name: entry for entry in parsers.parse_ipv4_get(_require(outputs, "ipv4"))}
-        ipv6 = _ipv6_by_vmk(outputs.get("ipv6"))
-        routes4 = parsers.parse_route_list(_require(outputs, "routes4"))
-        routes6 = parsers.parse_route_list(outputs["routes6"]) if outputs.get("routes6") else []
+        ipv4 = {entry.name: entry for entry in parsers.parse_ipv4_get(outputs.require("ipv4"))}
+        ipv6 = _ipv6_by_vmk(outputs.ok.get("ipv6"))  # hosts without IPv6 may refuse these two
+        routes4 = parsers.parse_route_list(outputs.require("routes4"))
+        routes6 = parsers.parse_route_list(outputs.ok["routes6"]) if outputs.ok.get("routes6") else []
     except ParseError as exc:
         return HostInfo(
             name=target.name, address=target.address, status=HostStatus.ERROR, netstack=netstack,
@@ -64,7 +63,7 @@ def discover_host(
             name=target.name, address=target.address, status=HostStatus.ERROR, netstack=netstack,
             error=f"refused a value the host reported: {exc}",
         )
-    vmks = [_vmk(i, ipv4, ipv6, tag_outputs) for i in interfaces]
+    vmks = [_vmk(i, ipv4, ipv6, tags) for i in interfaces]
     return HostInfo(
         name=target.name,
         address=target.address,
@@ -74,7 +73,7 @@ def discover_host(
         vmks=tuple(v for v in vmks if v.netstack == netstack),
         other_vmks=tuple(v for v in vmks if v.netstack != netstack),
         netstacks=tuple(stacks),
-        raw=dict(outputs),
+        raw=dict(outputs.ok),
     )
 
 
@@ -90,26 +89,36 @@ def failed_host(target: HostTarget, exc: TransportError, netstack: str = VMOTION
     return HostInfo(name=target.name, address=target.address, status=status, error=str(exc), netstack=netstack)
 
 
-def _run_batch(executor: Executor, cmds: Mapping[str, str], timeout: float | None) -> dict[str, str]:
-    """Run commands in one session; keep the stdout of those that succeeded (optional ones may fail)."""
+@dataclass(frozen=True)
+class _Outputs:
+    """The outputs of one batch: stdout of the commands that succeeded, and why the others failed."""
+
+    commands: Mapping[str, str]
+    ok: Mapping[str, str]
+    failed: Mapping[str, str]
+
+    def require(self, tag: str) -> str:
+        if tag in self.failed:
+            raise ParseError(f"{self.commands[tag]!r} {self.failed[tag]}", raw=self.failed[tag])
+        return self.ok[tag]
+
+
+def _run_batch(executor: Executor, cmds: Mapping[str, str], timeout: float | None) -> _Outputs:
+    """Run commands in one session; a command with no output at all means the session broke."""
     script, nonce = batch.build_sequential(cmds)
     result = run_script(executor, script, timeout)
     framed = batch.split_output(result.stdout, nonce)
-    outputs: dict[str, str] = {}
+    ok: dict[str, str] = {}
+    failed: dict[str, str] = {}
     for tag in cmds:
         if tag not in framed:
             raise ParseError(f"no output for {cmds[tag]!r}", raw=result.stdout + result.stderr)
         out = framed[tag]
-        if out.exit_status != 0:
-            if tag in _OPTIONAL:
-                continue
-            raise ParseError(f"{cmds[tag]!r} exited {out.exit_status}: {out.stdout.strip()[:200]}", raw=out.stdout)
-        outputs[tag] = out.stdout
-    return outputs
-
-
-def _require(outputs: Mapping[str, str], tag: str) -> str:
-    return outputs[tag]
+        if out.exit_status == 0:
+            ok[tag] = out.stdout
+        else:
+            failed[tag] = f"exited {out.exit_status}: {out.stdout.strip()[:200]}"
+    return _Outputs(cmds, ok, failed)
 
 
 def _ipv6_by_vmk(text: str | None) -> dict[str, list[IPInterface]]:
@@ -125,7 +134,7 @@ def _vmk(
     iface: parsers.InterfaceEntry,
     ipv4: Mapping[str, parsers.Ipv4Entry],
     ipv6: Mapping[str, list[IPInterface]],
-    tag_outputs: Mapping[str, str],
+    tags: _Outputs,
 ) -> Vmk:
     addresses: list[IPInterface] = []
     v4 = ipv4.get(iface.name)
@@ -134,8 +143,7 @@ def _vmk(
         addresses.append(IPv4Interface(f"{v4.address}/{v4.prefix}"))
         gateway = v4.gateway
     addresses.extend(ipv6.get(iface.name, []))
-    tags_text = tag_outputs.get(f"tags-{iface.name}")
-    tags = parsers.parse_tags(tags_text) if tags_text is not None else ()
+    tags_text = tags.ok.get(f"tags-{iface.name}")
     return Vmk(
         name=iface.name,
         netstack=iface.netstack,
@@ -143,7 +151,7 @@ def _vmk(
         enabled=iface.enabled,
         addresses=tuple(addresses),
         gateway=gateway,
-        tags=tags,
+        tags=parsers.parse_tags(tags_text) if tags_text is not None else (),
         portgroup=iface.portgroup,
         mac=iface.mac,
     )
