@@ -97,6 +97,7 @@ class SshConnector:
             client.set_missing_host_key_policy(_AcceptNewPolicy(settings.known_hosts, self._lock))
         else:
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        sock: socket.socket | None = None
         try:
             sock = open_socket(target, settings.connect_timeout)
             client.connect(
@@ -114,6 +115,8 @@ class SshConnector:
             )
         except Exception as exc:
             client.close()
+            if sock is not None:
+                sock.close()
             raise map_connect_error(exc, target, settings) from None
         return SshExecutor(client, target, settings.command_timeout)
 
@@ -166,6 +169,7 @@ class SshExecutor:
         transport = self._client.get_transport()
         if transport is None or not transport.is_active():
             raise TransportError(f"connection to {self._target.address} is closed", self._target.name)
+        channel: paramiko.Channel | None = None
         try:
             channel = transport.open_session(timeout=limit)
             self.sessions += 1
@@ -176,13 +180,15 @@ class SshExecutor:
                 channel.shutdown_write()
             stdout, stderr = _drain(channel, time.monotonic() + limit)
             status = channel.recv_exit_status()
-            channel.close()
         except TimeoutError:
             raise CommandTimeout(
                 f"command on {self._target.name} did not finish within {limit:g} s", self._target.name
             ) from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise TransportError(f"command on {self._target.name} failed: {exc}", self._target.name) from None
+        finally:
+            if channel is not None:
+                channel.close()  # a timed-out session must not linger on the host
         return CommandResult(command=command, exit_status=status, stdout=stdout, stderr=stderr)
 
     def close(self) -> None:
