@@ -26,7 +26,7 @@ from validator.models import (
     Severity,
     Vmk,
 )
-from validator.planner import plan_mesh
+from validator.planner import pair_plan, plan_mesh
 
 STARTED_AT = "2025-01-01T12:00:00+00:00"
 
@@ -107,18 +107,9 @@ def make_plan(
     """The plan between two vmks of two hosts (vmks may be given by name)."""
     s = _find_vmk(src, src_vmk)
     d = _find_vmk(dst, dst_vmk)
-    s_addr, d_addr = s.address(family), d.address(family)
-    assert s_addr is not None and d_addr is not None, f"{s.name} or {d.name} has no {family} address"
-    return PairPlan(
-        src_host=src.name,
-        src_vmk=s.name,
-        src_ip=s_addr.ip,
-        dst_host=dst.name,
-        dst_vmk=d.name,
-        dst_ip=d_addr.ip,
-        family=family,
-        mtu=min(s.mtu, d.mtu),
-    )
+    plan = pair_plan(src.name, s, dst.name, d, family)
+    assert plan is not None, f"{s.name} or {d.name} has no {family} address"
+    return plan
 
 
 def _find_vmk(host: HostInfo, vmk: Vmk | str) -> Vmk:
@@ -139,30 +130,12 @@ def make_result(
         bits = 24 if plan.family is Family.IPV4 else 64  # the factories' subnets
         routed = ip_interface(f"{plan.src_ip}/{bits}").network != ip_interface(f"{plan.dst_ip}/{bits}").network
     fields: dict[str, Any] = {}
+    replied = dict(reachable=True, loss_pct=0.0, rtt_min_ms=0.2, rtt_avg_ms=0.3, rtt_max_ms=0.5, mtu_tested=plan.mtu)
     if status is PairStatus.PASS:
-        fields = dict(
-            reachable=True,
-            loss_pct=0.0,
-            rtt_min_ms=0.2,
-            rtt_avg_ms=0.3,
-            rtt_max_ms=0.5,
-            ttl=63 if routed else 64,
-            mtu_tested=plan.mtu,
-            mtu_ok=True,
-        )
+        fields = dict(replied, ttl=63 if routed else 64, mtu_ok=True)
     elif status is PairStatus.FAIL:
         if reason in (Reason.PATH_MTU, Reason.LOCAL_MTU):
-            fields = dict(
-                reachable=True,
-                loss_pct=0.0,
-                rtt_min_ms=0.2,
-                rtt_avg_ms=0.3,
-                rtt_max_ms=0.5,
-                ttl=63,
-                mtu_tested=plan.mtu,
-                mtu_ok=False,
-                max_mtu=1500 if reason is Reason.PATH_MTU else None,
-            )
+            fields = dict(replied, ttl=63, mtu_ok=False, max_mtu=1500 if reason is Reason.PATH_MTU else None)
             routed = True if routed is None else routed
         elif reason is Reason.LOSS:
             fields = dict(reachable=True, loss_pct=33.3, rtt_min_ms=0.2, rtt_avg_ms=0.3, rtt_max_ms=0.5, ttl=63)

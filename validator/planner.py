@@ -24,25 +24,26 @@ def plan_mesh(hosts: Sequence[HostInfo]) -> list[PairPlan]:
 
 
 def _pair_plans(src: HostInfo, src_vmk: Vmk, dst: HostInfo, dst_vmk: Vmk) -> list[PairPlan]:
-    plans = []
-    for family in Family:
-        src_addr = src_vmk.address(family)
-        dst_addr = dst_vmk.address(family)
-        if src_addr is None or dst_addr is None:
-            continue
-        plans.append(
-            PairPlan(
-                src_host=src.name,
-                src_vmk=src_vmk.name,
-                src_ip=src_addr.ip,
-                dst_host=dst.name,
-                dst_vmk=dst_vmk.name,
-                dst_ip=dst_addr.ip,
-                family=family,
-                mtu=min(src_vmk.mtu, dst_vmk.mtu),
-            )
-        )
-    return plans
+    plans = (pair_plan(src.name, src_vmk, dst.name, dst_vmk, family) for family in Family)
+    return [plan for plan in plans if plan is not None]
+
+
+def pair_plan(src_host: str, src_vmk: Vmk, dst_host: str, dst_vmk: Vmk, family: Family) -> PairPlan | None:
+    """The probe from one vmk to another in one family; None when either has no address of it."""
+    src_addr = src_vmk.address(family)
+    dst_addr = dst_vmk.address(family)
+    if src_addr is None or dst_addr is None:
+        return None
+    return PairPlan(
+        src_host=src_host,
+        src_vmk=src_vmk.name,
+        src_ip=src_addr.ip,
+        dst_host=dst_host,
+        dst_vmk=dst_vmk.name,
+        dst_ip=dst_addr.ip,
+        family=family,
+        mtu=min(src_vmk.mtu, dst_vmk.mtu),
+    )
 
 
 def bisect_next(low_ok: int, high_bad: int) -> int | None:

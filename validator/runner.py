@@ -17,7 +17,7 @@ from validator.classify import error_result
 from validator.discovery import discover_host, failed_host
 from validator.errors import TransportError
 from validator.inventory import InventoryHost
-from validator.models import HostInfo, PairResult, Reason, Report
+from validator.models import HostInfo, PairResult, PairStatus, Reason, Report
 from validator.mtu_discovery import discover_max_mtu
 from validator.planner import plan_mesh
 from validator.probe import ProbeOptions, probe_host
@@ -67,7 +67,7 @@ def run_validation(
                 host_results = [error_result(p, Reason.HOST_ERROR, message) for p in source_plans]
             else:
                 host_results = probe_host(executor, source_plans, options.probe)
-                failing = sum(1 for r in host_results if r.status.value != "pass")
+                failing = sum(1 for r in host_results if r.status is not PairStatus.PASS)
                 progress(f"{name}: {len(host_results)} pairs probed, {failing} not passing")
             for i, r in zip(by_source[name], host_results, strict=True):
                 results[i] = r

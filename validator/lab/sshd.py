@@ -104,19 +104,28 @@ def hash_password(password: str) -> str:
 
 def generate_keys(paths: Sequence[Path], comment: str = "vmotion-validator-lab") -> None:
     """ed25519 key pairs, generated in parallel; existing files are replaced."""
-    procs = []
+    jobs = []
     for path in paths:
         for stale in (path, path.with_name(path.name + ".pub")):
             stale.unlink(missing_ok=True)
-        argv = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)]
-        procs.append((path, subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
-    failed = []
-    for path, proc in procs:
-        _, err = proc.communicate()
-        if proc.returncode != 0:
-            failed.append(f"{path}: {err.strip()}")
+        jobs.append((str(path), ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)]))
+    failed = [f"{label}: {err}" for label, _, err in run_parallel(jobs)]
     if failed:
         raise LabError("ssh-keygen failed: " + "; ".join(failed))
+
+
+def run_parallel(jobs: Sequence[tuple[str, list[str]]]) -> list[tuple[str, int, str]]:
+    """Run (label, argv) commands at once; (label, exit status, stderr) of those that failed."""
+    procs = [
+        (label, subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        for label, argv in jobs
+    ]
+    failed = []
+    for label, proc in procs:
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            failed.append((label, proc.returncode, err.strip()))
+    return failed
 
 
 def public_key(private: Path) -> str:
@@ -163,16 +172,17 @@ def _write(path: Path, text: str, mode: int) -> None:
 
 def start(specs: Sequence[SshdSpec], timeout: float = 10.0) -> None:
     """Start every sshd in its namespace (in parallel), then wait until each accepts TCP connections."""
-    procs = []
     for spec in specs:
         spec.pidfile.unlink(missing_ok=True)
-        argv = ["ip", "netns", "exec", spec.netns, SSHD, "-f", str(spec.config), "-E", str(spec.logfile)]
-        procs.append((spec, subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
-    failed = []
-    for spec, proc in procs:
-        _, err = proc.communicate()
-        if proc.returncode != 0:
-            failed.append(f"{spec.host}: sshd exited {proc.returncode}: {err.strip() or _tail(spec.logfile)}")
+    by_host = {spec.host: spec for spec in specs}
+    jobs = [
+        (spec.host, ["ip", "netns", "exec", spec.netns, SSHD, "-f", str(spec.config), "-E", str(spec.logfile)])
+        for spec in specs
+    ]
+    failed = [
+        f"{host}: sshd exited {status}: {err or _tail(by_host[host].logfile)}"
+        for host, status, err in run_parallel(jobs)
+    ]
     if failed:
         raise LabError("sshd did not start: " + "; ".join(failed))
     deadline = time.monotonic() + timeout
