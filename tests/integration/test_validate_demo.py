@@ -12,7 +12,7 @@ from tests.integration.conftest import Lab
 from validator.cli import main
 from validator.inventory import load_inventory
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
-from validator.models import HostStatus, PairStatus, Reason
+from validator.models import HostStatus, Reason
 from validator.runner import run_validation
 from validator.transport import SshConnector
 
@@ -75,7 +75,8 @@ def test_report_contract_and_findings(demo_lab: Lab, demo_run: dict[str, object]
     assert summary["verdict"] == "fail"
     hosts = {h["name"]: h for h in report["hosts"]}
     assert any(h["status"] == "unreachable" for h in hosts.values())  # the host whose sshd is stopped
-    expected = json.loads(demo_lab.ground_truth.read_text()).get("findings_expected", [])
+    expected = json.loads(demo_lab.ground_truth.read_text())["findings_expected"]
+    assert {item["kind"] for item in expected} >= {"vmk-tag-on-default-stack", "extra-service-on-vmotion-vmk"}
     found = {(f["host"], f["check"]) for f in report["findings"]}
     kind_to_check = {
         "vmk-tag-on-default-stack": "vmotion_tag_on_default",
@@ -154,7 +155,6 @@ def test_strict_host_keys_refuse_unknown_and_changed(demo_lab: Lab, tmp_path: Pa
     changed = run_validation(ok_host, SshConnector(accept, demo_lab.password))
     assert changed.hosts[0].status is HostStatus.HOST_KEY
     assert "CHANGED" in (changed.hosts[0].error or "")
-    assert all(p.status is PairStatus.ERROR or p.plan.src_host != ok_host[0].target.name for p in changed.pairs)
 
 
 def _sshd_hosts(lab: Lab) -> set[str]:
