@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 
-from reports.terminal import describe, summary_line
+from reports.view import describe, printable, summary_line
 from validator.models import PairStatus, Report, Severity
+
+NAME = "markdown"
+FILENAME = "report.md"
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
 
 
 def escape(text: str) -> str:
-    """Text safe inside a Markdown table cell or list item."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Text safe inside a Markdown table cell or list item (control characters made printable first)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -21,7 +24,8 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render(report: Report) -> str:
+def render(report: Report, **_options: object) -> str:
+    """Verdict, failing pairs, findings and host errors as Markdown."""
     s = report.summary
     lines = [
         f"# vMotion validation: {s.verdict.upper()}",

@@ -11,31 +11,35 @@ import contextlib
 import shutil
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from ipaddress import ip_address
 
 from tabulate import tabulate
 
-from validator.models import Family, PairResult, PairStatus, Reason, Report, Severity
+from reports.view import (
+    ROUTED_MARK,
+    SHORT_CODES,
+    Matrix,
+    cell,
+    cell_style,
+    endpoint,
+    group_failures,
+    group_line,
+    matrices,
+    printable,
+    reason_counts,
+    summary_line,
+)
+from validator.models import Family, PairStatus, Report, Severity
+
+NAME = "table"
+FILENAME = "report.txt"
+FILE_WIDTH = 120  # the table written to a file is laid out for this width, without colour
 
 MIN_WIDTH = 40  # below this, lay out as if it were this wide
 _SEP = 2  # tabulate "simple": two spaces between columns
 _HEADER_PAD = 2  # tabulate pads every header by two characters
-_ROUTED = "R"
 _MIN_LABEL = 24  # row labels are cut to max(this, width // 3) when the matrix is split
 
-SHORT_CODES: dict[Reason, str] = {
-    Reason.PATH_MTU: "MTU",
-    Reason.LOCAL_MTU: "lMTU",
-    Reason.NO_ROUTE: "rte",
-    Reason.ARP: "arp",
-    Reason.UNREACHABLE: "unr",
-    Reason.LOSS: "los",
-    Reason.VMK_DOWN: "dwn",
-    Reason.UNKNOWN_VMK: "vmk?",
-    Reason.HOST_ERROR: "host",
-    Reason.PARSE_ERROR: "prs",
-}
 
 _SEVERITY_TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
 _COLORS = {"ok": "32", "fail": "31", "error": "1;31", "dim": "2", "warning": "33", "info": "36", "title": "1"}
@@ -43,102 +47,6 @@ _COLORS = {"ok": "32", "fail": "31", "error": "1;31", "dim": "2", "warning": "33
 
 def _paint(text: str, style: str, color: bool) -> str:
     return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color and text else text
-
-
-def endpoint(host: str, vmk: str) -> str:
-    return f"{host}:{vmk}"
-
-
-def cell(pair: PairResult | None, *, short: bool = False) -> str:
-    """The matrix cell of a pair: ``ok 9000``, a failure reason, ``ERR``, ``-``; `` R`` when routed."""
-    if pair is None:
-        return "-"
-    if pair.status is PairStatus.PASS:
-        text = "ok" if short or pair.mtu_tested is None else f"ok {pair.mtu_tested}"
-    elif pair.status is PairStatus.ERROR:
-        text = "ERR"
-    elif pair.reason is None:
-        text = "fail"
-    else:
-        text = SHORT_CODES.get(pair.reason, pair.reason.value) if short else pair.reason.value
-    if pair.routed and pair.status is not PairStatus.ERROR:
-        text += f" {_ROUTED}"
-    return text
-
-
-def _cell_style(pair: PairResult | None) -> str:
-    if pair is None:
-        return "dim"
-    return {PairStatus.PASS: "ok", PairStatus.FAIL: "fail", PairStatus.ERROR: "error"}[pair.status]
-
-
-def describe(pair: PairResult) -> str:
-    """``what - detail`` for a failing pair, from PairResult.detail or, without one, from its fields."""
-    if pair.status is PairStatus.ERROR:
-        what = f"error ({pair.reason.value})" if pair.reason else "error"
-    else:
-        what = pair.reason.value if pair.reason else "fail"
-    detail = pair.detail
-    if not detail:
-        parts = []
-        if pair.mtu_ok is False and pair.mtu_tested is not None:
-            parts.append(f"DF {pair.mtu_tested} lost")
-        if pair.loss_pct:
-            parts.append(f"{pair.loss_pct:g}% loss")
-        detail = ", ".join(parts)
-    if pair.max_mtu is not None and f"max {pair.max_mtu}" not in (detail or ""):
-        detail = f"{detail} (max {pair.max_mtu})".strip()
-    return f"{what} - {detail}" if detail else what
-
-
-def pair_line(pair: PairResult) -> str:
-    p = pair.plan
-    return (
-        f"{endpoint(p.src_host, p.src_vmk)} ({p.src_ip}) -> {endpoint(p.dst_host, p.dst_vmk)} ({p.dst_ip}): "
-        f"{describe(pair)}"
-    )
-
-
-def _reason_label(pair: PairResult) -> str:
-    reason = pair.reason.value if pair.reason else pair.status.value
-    return f"error ({reason})" if pair.status is PairStatus.ERROR else reason
-
-
-def _reason_counts(pairs: Sequence[PairResult]) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for pair in pairs:
-        counts[_reason_label(pair)] = counts.get(_reason_label(pair), 0) + 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-def group_failures(failing: Sequence[PairResult]) -> list[list[PairResult]]:
-    """Failing pairs grouped by (source host, destination host, verdict); a source host that could not
-    be used is one group whatever the destination."""
-    groups: dict[tuple[str, str, str, str], list[PairResult]] = {}
-    for pair in failing:
-        p = pair.plan
-        host_error = pair.reason is not None and pair.reason.value == "host-error"
-        key = (p.src_host, "*" if host_error else p.dst_host, _reason_label(pair), p.family.value)
-        groups.setdefault(key, []).append(pair)
-    return list(groups.values())
-
-
-def group_line(group: Sequence[PairResult]) -> str:
-    """One line for a group: the single pair in full, or the host pair with its vmk pairs listed."""
-    if len(group) == 1:
-        return pair_line(group[0])
-    first = group[0].plan
-    if all(g.plan.src_host == first.src_host and g.plan.dst_host == first.dst_host for g in group):
-        vmk_pairs = ", ".join(f"{g.plan.src_vmk}->{g.plan.dst_vmk}" for g in group)
-        where = f"{first.src_host} -> {first.dst_host} ({vmk_pairs})"
-    else:
-        where = f"{first.src_host} -> every peer ({len(group)} pairs)"
-    return f"{where}: {describe(group[0])}"
-
-
-def summary_line(report: Report) -> str:
-    s = report.summary
-    return f"{s.pairs} pairs: {s.passed} pass, {s.failed} fail, {s.errors} error - {s.verdict.upper()}"
 
 
 def _wrap(text: str, width: int, indent: str = "", hang: str = "    ") -> list[str]:
@@ -179,34 +87,6 @@ def _packed(entries: Sequence[str], width: int, indent: str = "  ") -> list[str]
     return lines
 
 
-@dataclass(frozen=True)
-class _Matrix:
-    family: Family
-    endpoints: list[tuple[str, str]]
-    pairs: dict[tuple[tuple[str, str], tuple[str, str]], PairResult]
-
-
-def _matrices(report: Report) -> list[_Matrix]:
-    result = []
-    for family in Family:
-        fam_pairs = [p for p in report.pairs if p.plan.family is family]
-        if not fam_pairs:
-            continue
-        endpoints: dict[tuple[str, str], None] = {}
-        for host in report.hosts:
-            for vmk in host.vmks:
-                if vmk.address(family) is not None:
-                    endpoints[(host.name, vmk.name)] = None
-        cells = {}
-        for p in fam_pairs:
-            src, dst = (p.plan.src_host, p.plan.src_vmk), (p.plan.dst_host, p.plan.dst_vmk)
-            endpoints.setdefault(src, None)
-            endpoints.setdefault(dst, None)
-            cells[(src, dst)] = p
-        result.append(_Matrix(family, list(endpoints), cells))
-    return result
-
-
 def _column_chunks(label_w: int, col_ws: Sequence[int], width: int, split: bool) -> list[list[int]] | None:
     """Column indexes per chunk so each table fits ``width``; None if one table is needed but does not fit."""
     chunks: list[list[int]] = [[]]
@@ -238,7 +118,7 @@ def _common_domain(hosts: Iterable[str]) -> str:
     return f".{domain}" if any(c.isalpha() for c in domain) else ""
 
 
-def _render_matrix(m: _Matrix, width: int, color: bool) -> list[str]:
+def _render_matrix(m: Matrix, width: int, color: bool) -> list[str]:
     family = "IPv4" if m.family is Family.IPV4 else "IPv6"
     domain = _common_domain(host for host, _ in m.endpoints)
     title = f"{family} pairs (rows: source, columns: destination"
@@ -270,7 +150,7 @@ def _render_matrix(m: _Matrix, width: int, color: bool) -> list[str]:
         if len(chunks) > 1:
             lines.append(f"destinations d{chunk[0] + 1}-d{chunk[-1] + 1} of {len(labels)}")
         table = [
-            [row_labels[r]] + [_paint(grid[r][c], _cell_style(pairs[r][c]), color) for c in chunk]
+            [row_labels[r]] + [_paint(grid[r][c], cell_style(pairs[r][c]), color) for c in chunk]
             for r in range(len(labels))
         ]
         lines.extend(
@@ -288,9 +168,9 @@ def _render_matrix(m: _Matrix, width: int, color: bool) -> list[str]:
 
 
 def _legend(
-    m: _Matrix, grid: Sequence[Sequence[str]], *, short: bool, numbered: bool, labels: Sequence[str], width: int
+    m: Matrix, grid: Sequence[Sequence[str]], *, short: bool, numbered: bool, labels: Sequence[str], width: int
 ) -> list[str]:
-    used = {c.removesuffix(f" {_ROUTED}") for row in grid for c in row}
+    used = {c.removesuffix(f" {ROUTED_MARK}") for row in grid for c in row}
     notes = []
     if short and "ok" in used:
         mtus = sorted({p.mtu_tested for p in m.pairs.values() if p.status is PairStatus.PASS and p.mtu_tested})
@@ -301,8 +181,8 @@ def _legend(
         notes.extend(f"{code} = {reason.value}" for reason, code in SHORT_CODES.items() if code in used)
     if "ERR" in used:
         notes.append("ERR = could not be tested")
-    if any(c.endswith(f" {_ROUTED}") for row in grid for c in row):
-        notes.append(f"{_ROUTED} = routed (reply TTL shows a router hop)")
+    if any(c.endswith(f" {ROUTED_MARK}") for row in grid for c in row):
+        notes.append(f"{ROUTED_MARK} = routed (reply TTL shows a router hop)")
     notes.append("- = same host or not planned")
     lines = _wrap("Legend: " + ", ".join(notes), width)
     if numbered:
@@ -311,7 +191,9 @@ def _legend(
     return lines
 
 
-def render(report: Report, *, width: int | None = None, color: bool = False, max_groups: int = 40) -> str:
+def render(
+    report: Report, *, width: int | None = None, color: bool = False, max_groups: int = 40, **_options: object
+) -> str:
     """The console report; ``width`` defaults to the terminal's; failing pairs are grouped per host pair."""
     width = max(width or shutil.get_terminal_size().columns, MIN_WIDTH)
     hosts_ok = sum(1 for h in report.hosts if h.ok)
@@ -323,17 +205,17 @@ def render(report: Report, *, width: int | None = None, color: bool = False, max
     lines = [_paint(line, "title", color) for line in lines]
     lines.append("")
 
-    matrices = _matrices(report)
-    if not matrices:
+    family_matrices = matrices(report)
+    if not family_matrices:
         lines += ["No pairs were probed.", ""]
-    for m in matrices:
+    for m in family_matrices:
         lines += _render_matrix(m, width, color)
         lines.append("")
 
     failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
     lines.append(_paint(f"Failing pairs ({len(failing)})" if failing else "Failing pairs: none", "title", color))
     if failing:
-        lines += _wrap("By reason: " + ", ".join(f"{r} {n}" for r, n in _reason_counts(failing)), width, "  ")
+        lines += _wrap("By reason: " + ", ".join(f"{r} {n}" for r, n in reason_counts(failing)), width, "  ")
     groups = group_failures(failing)
     for pairs in groups[:max_groups]:
         lines += _wrap(group_line(pairs), width, indent="  ")
@@ -351,7 +233,8 @@ def render(report: Report, *, width: int | None = None, color: bool = False, max
             lines.append(_paint(f"  {_SEVERITY_TITLES[severity]} ({len(group)})", style, color))
             for f in group:
                 where = f"{f.host}:{f.vmk}" if f.host and f.vmk else f.host
-                text = f.message if not where or where in f.message else f"{where}: {f.message}"
+                message = printable(f.message)
+                text = message if not where or where in message else f"{where}: {message}"
                 lines += _wrap(f"[{f.check}] {text}", width, indent="    ")
     else:
         lines.append(_paint("Findings: none", "title", color))
@@ -361,7 +244,8 @@ def render(report: Report, *, width: int | None = None, color: bool = False, max
     if bad_hosts:
         lines.append(_paint(f"Hosts with errors ({len(bad_hosts)})", "title", color))
         for host in bad_hosts:
-            text = f"{host.name} ({host.address}): {host.status.value}" + (f" - {host.error}" if host.error else "")
+            error = printable(host.error)
+            text = f"{host.name} ({host.address}): {host.status.value}" + (f" - {error}" if error else "")
             lines += _wrap(text, width, indent="  ")
         lines.append("")
 

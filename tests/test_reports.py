@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reports import FILENAMES, FORMATS, json_report, markdown, terminal, write_reports
+from reports import FILENAMES, FORMATS, json_report, markdown, terminal, view, write_reports
 from reports.json_report import SCHEMA, ReportFormatError, from_dict, loads, to_dict, validate
 from tests.factories import (
     full_mesh,
@@ -290,9 +290,9 @@ def test_cell_codes() -> None:
     }
     for (status, reason), (full, short) in cases.items():
         pair = make_pair(a, "vmk1", b, "vmk1", status, reason)
-        assert (terminal.cell(pair), terminal.cell(pair, short=True)) == (full, short)
-    assert terminal.cell(None) == "-"
-    assert terminal.cell(make_pair(a, "vmk1", b, "vmk1", mtu_tested=None, routed=False)) == "ok"
+        assert (view.cell(pair), view.cell(pair, short=True)) == (full, short)
+    assert view.cell(None) == "-"
+    assert view.cell(make_pair(a, "vmk1", b, "vmk1", mtu_tested=None, routed=False)) == "ok"
 
 
 def test_no_pairs() -> None:
@@ -376,7 +376,7 @@ def test_failing_pair_line() -> None:
         hosts[0], "vmk1", hosts[3], "vmk2", PairStatus.FAIL, Reason.PATH_MTU, detail="DF 9000 lost, 1500 passes"
     )
     expected = "esx01:vmk1 (198.19.1.11) -> esx04:vmk2 (198.19.3.12): path-mtu - DF 9000 lost, 1500 passes (max 1500)"
-    assert terminal.pair_line(pair) == expected
+    assert view.pair_line(pair) == expected
     text = terminal.render(make_report(hosts, [pair]), width=200)
     assert f"  {expected}" in text.splitlines()
 
@@ -384,11 +384,11 @@ def test_failing_pair_line() -> None:
 def test_failing_pair_without_detail_and_error() -> None:
     a, b = make_cluster(2)
     loss = make_pair(a, "vmk1", b, "vmk1", PairStatus.FAIL, Reason.LOSS)
-    assert terminal.describe(loss) == "loss - 33.3% loss"
+    assert view.describe(loss) == "loss - 33.3% loss"
     mtu = make_pair(a, "vmk1", b, "vmk1", PairStatus.FAIL, Reason.PATH_MTU, max_mtu=None)
-    assert terminal.describe(mtu) == "path-mtu - DF 9000 lost"
+    assert view.describe(mtu) == "path-mtu - DF 9000 lost"
     err = make_pair(a, "vmk1", b, "vmk1", PairStatus.ERROR, detail="channel closed")
-    assert terminal.describe(err) == "error (host-error) - channel closed"
+    assert view.describe(err) == "error (host-error) - channel closed"
 
 
 def test_findings_grouped_by_severity_and_hosts_with_errors() -> None:
@@ -406,7 +406,7 @@ def test_summary_line() -> None:
     text = terminal.render(rich_report(), width=120)
     assert text.splitlines()[-1] == "12 pairs: 9 pass, 2 fail, 1 error - FAIL"
     assert "Findings: 1 error, 2 warning, 1 info" in text
-    assert terminal.summary_line(make_report(make_cluster(6))) == "30 pairs: 30 pass, 0 fail, 0 error - PASS"
+    assert view.summary_line(make_report(make_cluster(6))) == "30 pairs: 30 pass, 0 fail, 0 error - PASS"
 
 
 def test_no_ansi_unless_color() -> None:
@@ -511,7 +511,7 @@ def test_common_domain_left_out_of_matrix_labels() -> None:
 def test_failing_pairs_are_grouped_per_host_pair() -> None:
     from dataclasses import replace
 
-    from reports.terminal import group_failures, group_line
+    from reports.view import group_failures, group_line
     from validator.models import PairStatus, Reason
 
     report = make_report(make_cluster(3, 2))
