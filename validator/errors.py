@@ -11,6 +11,8 @@
     |   +-- CommandTimeout      a remote command did not finish in time
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
     +-- CommandValueError       a value refused before it is placed in a remote command
+    +-- ReportFileError         a report file unreadable or not a report (names the file)  (exit 2)
+    +-- IncomparableReportsError  two reports a baseline diff refuses (other netstack or schema)  (exit 2)
 """
 
 from __future__ import annotations
@@ -66,3 +68,11 @@ class ParseError(ValidatorError):
 
 class CommandValueError(ValidatorError, ValueError):
     """A value was refused before being placed in a remote command."""
+
+
+class ReportFileError(ValidatorError):
+    """A report file could not be read or does not hold a report; the message names the file."""
+
+
+class IncomparableReportsError(ValidatorError):
+    """Two reports cannot be compared (different netstacks or schema versions); the message is one line."""
