@@ -111,16 +111,16 @@ def _finding_text(f: Finding) -> str:
     return printable(f"[{f.check}] {f.severity.value}: {message}")
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def _wrap(text: str, width: int, indent: str = "  ") -> list[str]:
     return textwrap.wrap(
-        text, width=width, initial_indent="  ", subsequent_indent="      ", break_on_hyphens=False
+        text, width=width, initial_indent=indent, subsequent_indent=indent + "    ", break_on_hyphens=False
     ) or [""]
 
 
 def render_table(diff: ReportDiff, width: int | None = None, max_groups: int = 40) -> str:
     """Terminal text: the two runs, then each non-empty section (regressions always), then the verdict."""
     width = max(width or shutil.get_terminal_size().columns, MIN_WIDTH)
-    lines = [f"Baseline diff, netstack {printable(diff.after.netstack)}"]
+    lines = _wrap(f"Baseline diff, netstack {printable(diff.after.netstack)}", width, "")
     lines += _wrap(_run_line("before", diff.before), width) + _wrap(_run_line("after", diff.after), width)
     lines.append("")
     for name, title in PAIR_SECTIONS:
@@ -150,7 +150,7 @@ def render_table(diff: ReportDiff, width: int | None = None, max_groups: int = 4
             for item in items:
                 lines += _wrap(item, width)
             lines.append("")
-    lines.append(summary_line(diff))
+    lines += _wrap(summary_line(diff), width, "")
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 

@@ -7,6 +7,7 @@ file and the problem) or the two reports cannot be compared. Only the first form
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +19,19 @@ from reports.json_report import ReportFormatError, loads
 from reports.view import printable
 from validator.baseline import diff_reports
 from validator.errors import IncomparableReportsError, ReportFileError
-from validator.models import Report
+from validator.models import REPORT_SCHEMA, Report
 
 EXIT_OK, EXIT_REGRESSED, EXIT_REFUSED = 0, 1, 2
+
+
+def _schema_of(text: str) -> str | None:
+    """The ``schema`` a JSON document declares, if any (to name a foreign or newer report)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    schema = data.get("schema") if isinstance(data, dict) else None
+    return schema if isinstance(schema, str) else None
 
 
 def load_report_file(path: Path) -> Report:
@@ -34,6 +45,9 @@ def load_report_file(path: Path) -> Report:
     try:
         return loads(text)
     except ReportFormatError as exc:
+        schema = _schema_of(text)
+        if schema is not None and schema != REPORT_SCHEMA:
+            raise ReportFileError(f"{path}: schema {schema!r} is not {REPORT_SCHEMA}") from exc
         raise ReportFileError(f"{path}: not a vmotion-validator report: {exc}") from exc
     except RecursionError as exc:  # absurdly deep JSON nesting
         raise ReportFileError(f"{path}: not a vmotion-validator report: nested too deeply") from exc
