@@ -194,11 +194,10 @@ def render_markdown(diff: ReportDiff) -> str:
                         f"{endpoint(p.dst_host, p.dst_vmk)} ({p.dst_ip})",
                         _state(c.before),
                         _state(c.after),
-                        c.why,
                         _detail(c),
                     ]
                 )
-            lines += _md_table(["Source", "Destination", "Before", "After", "Change", "Detail"], rows)
+            lines += _md_table(["Source", "Destination", "Before", "After", "Detail"], rows)
         else:
             lines.append("None.")
         lines.append("")
