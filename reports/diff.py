@@ -16,7 +16,8 @@ from reports.markdown import escape
 from reports.view import describe, endpoint, printable
 from validator.baseline import HostRef, PairChange, ReportDiff, VmkRef, verdict
 from validator.errors import UsageError
-from validator.models import Finding, PairResult, PairStatus, Reason, Report
+from validator.models import Finding, PairResult, PairStatus, Reason
+from validator.report import Report
 
 FORMATS = ("table", "json", "markdown")
 FILENAMES = {"table": "diff.txt", "json": "diff.json", "markdown": "diff.md"}

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reports.view import describe, endpoint, printable
-from validator.models import Family, Finding, PairResult, PairStatus, Report, Severity
+from validator.models import Family, Finding, PairResult, PairStatus, Severity
+from validator.report import Report
 
 NAME = "junit"
 FILENAME = "report.junit.xml"

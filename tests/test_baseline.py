@@ -25,7 +25,8 @@ from tests.factories import (
 from validator.baseline import ReportDiff, diff_reports
 from validator.diff_cli import compare, run_baseline, run_diff
 from validator.errors import IncomparableReportsError, UsageError, ValidatorError
-from validator.models import Family, HostInfo, HostStatus, PairResult, PairStatus, Reason, Report, Severity
+from validator.models import Family, HostInfo, HostStatus, PairResult, PairStatus, Reason, Severity
+from validator.report import Report, load_report
 
 DEMO = Path(__file__).resolve().parent.parent / "samples" / "reports" / "demo-report.json"
 
@@ -329,7 +330,7 @@ def test_hostile_host_text_is_made_printable(fmt: str) -> None:
 
 
 def test_demo_report_one_changed_pair_is_the_one_regression_and_the_reverse_fix() -> None:
-    before = json_report.loads(DEMO.read_text(encoding="utf-8"))
+    before = load_report(DEMO)
     target = next(p for p in before.pairs if p.status is PairStatus.PASS and p.plan.family is Family.IPV6)
     broken = replace(target, status=PairStatus.FAIL, reason=Reason.UNREACHABLE, reachable=False, loss_pct=100.0)
     after = with_pair(before, broken)
@@ -386,10 +387,10 @@ def test_run_diff_writes_every_format_prints_the_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, "cannot read"),
+        (None, "no such file"),
         (b"", "not JSON"),
         (b'{"schema": "vmotion-validator/report/v1", "started_at": "x", "dur', "not JSON"),
-        (b"\xff\xfe{\x00}", "not UTF-8"),
+        (b"\xff\xfe{\x00}", "cannot read"),
         (b"[1, 2]", "expected a JSON object"),
         (b'{"schema": "someone-else/v9", "data": []}', "schema 'someone-else/v9' is not vmotion-validator/report/v1"),
         (b"<testsuites/>", "not JSON"),
@@ -432,5 +433,14 @@ def test_run_baseline_and_compare_take_a_report_in_memory(tmp_path: Path) -> Non
     assert run_baseline(good, after, ["table"], None, stdout=out, stderr=err) == 1
     assert "Regressions (1)" in out.getvalue()
     assert run_baseline(tmp_path / "missing.json", after, stdout=out, stderr=err) == 2
-    assert "missing.json: cannot read" in err.getvalue()
+    assert "missing.json: no such file" in err.getvalue()
     assert compare(baseline(), baseline(), ["markdown"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+
+
+def test_a_number_python_cannot_convert_is_refused(tmp_path: Path) -> None:
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    data["duration_s"] = 10**400
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = run(DEMO, huge, ["table"], None)
+    assert code == 2 and out == "" and err.count("\n") == 1 and f"{huge}: not a vmotion-validator report" in err

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from reports import json_report, junit
+from reports import junit
 from reports.view import describe
 from tests.factories import (
     full_mesh,
@@ -21,7 +21,8 @@ from tests.factories import (
     make_vmk,
     replace_pair,
 )
-from validator.models import Family, PairStatus, Reason, Report, Severity
+from validator.models import Family, PairStatus, Reason, Severity
+from validator.report import Report, load_report
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD = ROOT / "tests" / "data" / "junit-10.xsd"
@@ -42,7 +43,7 @@ def parse(report: Report) -> ET.Element:
 
 
 def demo_report() -> Report:
-    return json_report.loads(DEMO.read_text(encoding="utf-8"))
+    return load_report(DEMO)
 
 
 def suites(root: ET.Element) -> dict[str, ET.Element]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator.errors import IncomparableReportsError
-from validator.models import Finding, HostInfo, PairResult, PairStatus, Report, Summary, Vmk
+from validator.models import Finding, HostInfo, PairResult, PairStatus, Vmk
+from validator.report import Report, Summary
 
 PairKey = tuple[str, str, str, str, str]
 

@@ -13,46 +13,40 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from reports import _write_atomic
+from reports import write_atomic
 from reports.diff import FILE_WIDTH, FILENAMES, FORMATS, render_diff
-from reports.json_report import ReportFormatError, loads
 from reports.view import printable
 from validator.baseline import diff_reports
-from validator.errors import IncomparableReportsError, ReportFileError
-from validator.models import REPORT_SCHEMA, Report
+from validator.errors import IncomparableReportsError, ReportFormatError
+from validator.models import REPORT_SCHEMA
+from validator.report import Report, load_report
 
 EXIT_OK, EXIT_REGRESSED, EXIT_REFUSED = 0, 1, 2
 
 
-def _schema_of(text: str) -> str | None:
-    """The ``schema`` a JSON document declares, if any (to name a foreign or newer report)."""
+def _declared_schema(path: Path) -> str | None:
+    """The ``schema`` a JSON file declares, if it can be read (to name a foreign or newer report)."""
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
     schema = data.get("schema") if isinstance(data, dict) else None
     return schema if isinstance(schema, str) else None
 
 
-def load_report_file(path: Path) -> Report:
-    """The report in ``path``; :class:`ReportFileError` (``FILE: problem``) when it cannot be used."""
+def read_report(path: Path) -> Report:
+    """The report saved in ``path``; :class:`ReportFormatError` with one line naming the file otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ReportFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise ReportFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        return loads(text)
+        return load_report(path)
     except ReportFormatError as exc:
-        schema = _schema_of(text)
+        schema = _declared_schema(path)
         if schema is not None and schema != REPORT_SCHEMA:
-            raise ReportFileError(f"{path}: schema {schema!r} is not {REPORT_SCHEMA}") from exc
-        raise ReportFileError(f"{path}: not a vmotion-validator report: {exc}") from exc
+            raise ReportFormatError(f"{path}: schema {schema!r} is not {REPORT_SCHEMA}") from exc
+        raise
     except RecursionError as exc:  # absurdly deep JSON nesting
-        raise ReportFileError(f"{path}: not a vmotion-validator report: nested too deeply") from exc
+        raise ReportFormatError(f"{path}: not a vmotion-validator report: nested too deeply") from exc
     except (ValueError, OverflowError) as exc:  # a number Python will not convert
-        raise ReportFileError(f"{path}: not a vmotion-validator report: {exc}") from exc
+        raise ReportFormatError(f"{path}: not a vmotion-validator report: {exc}") from exc
 
 
 def _fail(message: str, stderr: TextIO) -> int:
@@ -71,8 +65,8 @@ def run_baseline(
 ) -> int:
     """Compare a fresh report with the baseline file (``validate --baseline``); exit code as :func:`run_diff`."""
     try:
-        before = load_report_file(baseline)
-    except ReportFileError as exc:
+        before = read_report(baseline)
+    except ReportFormatError as exc:
         return _fail(str(exc), stderr or sys.stderr)
     return compare(before, after, formats, output, stdout=stdout, stderr=stderr)
 
@@ -88,8 +82,8 @@ def run_diff(
 ) -> int:
     """Diff two report files; 1 on any regression, 0 otherwise, 2 when a file or the comparison is refused."""
     try:
-        old, new = load_report_file(before), load_report_file(after)
-    except ReportFileError as exc:
+        old, new = read_report(before), read_report(after)
+    except ReportFormatError as exc:
         return _fail(str(exc), stderr or sys.stderr)
     return compare(old, new, formats, output, stdout=stdout, stderr=stderr)
 
@@ -120,7 +114,7 @@ def compare(
             output.mkdir(parents=True, exist_ok=True)
             for name in names:
                 path = output / FILENAMES[name]
-                _write_atomic(path, render_diff(diff, name, width=FILE_WIDTH))
+                write_atomic(path, render_diff(diff, name, width=FILE_WIDTH))
                 print(f"wrote {path}", file=err)
         except OSError as exc:
             return _fail(f"{output}: cannot write the diff: {exc.strerror or exc}", err)

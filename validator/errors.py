@@ -11,7 +11,7 @@
     |   +-- CommandTimeout      a remote command did not finish in time
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
     +-- CommandValueError       a value refused before it is placed in a remote command
-    +-- ReportFileError         a report file unreadable or not a report (names the file)  (exit 2)
+    +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
     +-- IncomparableReportsError  two reports a baseline diff refuses (other netstack or schema)  (exit 2)
 """
 
@@ -70,8 +70,8 @@ class CommandValueError(ValidatorError, ValueError):
     """A value was refused before being placed in a remote command."""
 
 
-class ReportFileError(ValidatorError):
-    """A report file could not be read or does not hold a report; the message names the file."""
+class ReportFormatError(ValidatorError, ValueError):
+    """A saved report cannot be read: not JSON, or not following the report schema."""
 
 
 class IncomparableReportsError(ValidatorError):
