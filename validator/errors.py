@@ -15,6 +15,7 @@
     |   +-- EsxcliError             esxcli printed an error instead of a table  (validator/esxi/tables.py)
     +-- CommandValueError       a value refused before it is placed in a remote command
     +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
+    +-- IncomparableReportsError  two reports a baseline diff refuses (other netstack or schema)  (exit 2)
 """
 
 from __future__ import annotations
@@ -74,3 +75,7 @@ class CommandValueError(ValidatorError, ValueError):
 
 class ReportFormatError(ValidatorError, ValueError):
     """A saved report cannot be read: not JSON, or not following the report schema."""
+
+
+class IncomparableReportsError(ValidatorError):
+    """Two reports cannot be compared (different netstacks or schema versions); the message is one line."""
