@@ -7,7 +7,6 @@ file and the problem) or the two reports cannot be compared. Only the first form
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,35 +17,9 @@ from reports.diff import FILE_WIDTH, FILENAMES, FORMATS, render_diff
 from reports.view import printable
 from validator.baseline import diff_reports
 from validator.errors import IncomparableReportsError, ReportFormatError
-from validator.models import REPORT_SCHEMA
 from validator.report import Report, load_report
 
 EXIT_OK, EXIT_REGRESSED, EXIT_REFUSED = 0, 1, 2
-
-
-def _declared_schema(path: Path) -> str | None:
-    """The ``schema`` a JSON file declares, if it can be read (to name a foreign or newer report)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    schema = data.get("schema") if isinstance(data, dict) else None
-    return schema if isinstance(schema, str) else None
-
-
-def read_report(path: Path) -> Report:
-    """The report saved in ``path``; :class:`ReportFormatError` with one line naming the file otherwise."""
-    try:
-        return load_report(path)
-    except ReportFormatError as exc:
-        schema = _declared_schema(path)
-        if schema is not None and schema != REPORT_SCHEMA:
-            raise ReportFormatError(f"{path}: schema {schema!r} is not {REPORT_SCHEMA}") from exc
-        raise
-    except RecursionError as exc:  # absurdly deep JSON nesting
-        raise ReportFormatError(f"{path}: not a vmotion-validator report: nested too deeply") from exc
-    except (ValueError, OverflowError) as exc:  # a number Python will not convert
-        raise ReportFormatError(f"{path}: not a vmotion-validator report: {exc}") from exc
 
 
 def _fail(message: str, stderr: TextIO) -> int:
@@ -65,7 +38,7 @@ def run_baseline(
 ) -> int:
     """Compare a fresh report with the baseline file (``validate --baseline``); exit code as :func:`run_diff`."""
     try:
-        before = read_report(baseline)
+        before = load_report(baseline)
     except ReportFormatError as exc:
         return _fail(str(exc), stderr or sys.stderr)
     return compare(before, after, formats, output, stdout=stdout, stderr=stderr)
@@ -82,7 +55,7 @@ def run_diff(
 ) -> int:
     """Diff two report files; 1 on any regression, 0 otherwise, 2 when a file or the comparison is refused."""
     try:
-        old, new = read_report(before), read_report(after)
+        old, new = load_report(before), load_report(after)
     except ReportFormatError as exc:
         return _fail(str(exc), stderr or sys.stderr)
     return compare(old, new, formats, output, stdout=stdout, stderr=stderr)
