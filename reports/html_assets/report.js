@@ -450,7 +450,14 @@
   window.vmv = {
     endpoints: function (mi) { var v = views[mi]; return v.m.eps.map(function (ep, e) { return endpointText(v, e); }); },
     geometry: function (mi) { var g = views[mi].geo; return { left: g.left, top: g.top, cs: g.cs, width: g.width, height: g.height }; },
-    renderMs: performance.now()
+    drawnMs: performance.now(),
+    renderMs: null
   };
-  document.documentElement.setAttribute("data-ready", "1");
+  // ready once the drawn frame has been presented: the next frame after it has begun
+  requestAnimationFrame(function () {
+    requestAnimationFrame(function () {
+      window.vmv.renderMs = performance.now();
+      document.documentElement.setAttribute("data-ready", "1");
+    });
+  });
 })();

@@ -95,5 +95,6 @@ def full_page_screenshot(driver: Any, path: Path, width: int = 1440) -> None:
     driver.execute_script("return new Promise(r => setTimeout(r, 300))")
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     driver.set_window_size(width, max(height, 600))
+    driver.execute_script("window.scrollTo(0, 0)")
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
