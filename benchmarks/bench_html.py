@@ -28,7 +28,7 @@ from validator.models import HostStatus, PairResult, PairStatus, Reason, Report,
 DEMO = Path(__file__).resolve().parents[1] / "samples" / "reports" / "demo-report.json"
 
 
-def _ping(dst: str, payload: int, sent: int, received: int, ttl: int, rtt: float) -> str:
+def _ping(dst: str, payload: int, sent: int, received: int, *, ttl: int = 63, rtt: float = 0.0) -> str:
     lines = [f"PING {dst} ({dst}): {payload} data bytes"]
     lines += [
         f"{payload + 8} bytes from {dst}: icmp_seq={i} ttl={ttl} time={rtt + i * 0.011:.3f} ms" for i in range(received)
@@ -48,13 +48,13 @@ def _result(pair: PairResult, rng: random.Random, reason: Reason | None) -> Pair
     """``pair`` as a pass or the given failure, with vmkping-like raw output."""
     plan, dst = pair.plan, str(pair.plan.dst_ip)
     rtt = rng.uniform(0.08, 0.6)
-    reach = _ping(dst, 56, 3, 3, 63, rtt)
-    df = _ping(dst, plan.mtu - 28, 3, 3, 63, rtt)
+    reach = _ping(dst, 56, 3, 3, rtt=rtt)
+    df = _ping(dst, plan.mtu - 28, 3, 3, rtt=rtt)
     if reason is None:
         return make_result(plan, raw={"reach": reach, "df": df}, rtt_avg_ms=round(rtt, 3))
     if reason is Reason.PATH_MTU:
-        detail = f"DF packets of {plan.mtu} bytes lost while small packets pass: a hop on the path has an MTU below {plan.mtu}"
-        raw = {"reach": reach, "df": _ping(dst, plan.mtu - 28, 3, 0, 63, 0)}
+        detail = f"DF packets of {plan.mtu} bytes lost while small packets pass: a hop's MTU is below {plan.mtu}"
+        raw = {"reach": reach, "df": _ping(dst, plan.mtu - 28, 3, 0)}
     elif reason is Reason.NO_ROUTE:
         detail = "'Network is unreachable': no route to the peer (vmotion stack gateway missing or wrong)"
         raw = {"reach": f"PING {dst} ({dst}): 56 data bytes\nsendto() failed (Network is unreachable)\n"}
@@ -63,10 +63,10 @@ def _result(pair: PairResult, rng: random.Random, reason: Reason | None) -> Pair
         raw = {"reach": f"PING {dst} ({dst}): 56 data bytes\nsendto() failed (Network is down)\n"}
     elif reason is Reason.LOSS:
         detail = "3 sent, 2 replies: 33% loss"
-        raw = {"reach": _ping(dst, 56, 3, 2, 63, rtt)}
+        raw = {"reach": _ping(dst, 56, 3, 2, rtt=rtt)}
     else:
         detail = f"3 sent, 0 replies: the peer is down or filtered, or {plan.dst_host} has no route back"
-        raw = {"reach": _ping(dst, 56, 3, 0, 63, 0)}
+        raw = {"reach": _ping(dst, 56, 3, 0)}
     return make_result(plan, PairStatus.FAIL, reason, detail=detail, raw=raw)  # fmt: skip
 
 
