@@ -119,7 +119,7 @@ def payload(report: Report) -> dict[str, Any]:
             entry = kinds.setdefault(kind["label"], kind)
             entry["n"] += 1
             passed = pair.status is PairStatus.PASS
-            detail = printable(pair.detail) if passed else describe(pair)
+            detail = printable(pair.detail) if passed else describe(pair).removeprefix(kind["label"]).lstrip(" -")
             raw = _raw(pair) if (not passed or keep_pass_raw) else ""
             rows.append(
                 [

@@ -75,12 +75,11 @@
     m.eps.forEach(function (ep) { vmkW = Math.max(vmkW, ctx.measureText(ep[1]).width); });
     hostW = Math.min(Math.ceil(hostW) + 14, 220);
     vmkW = Math.min(Math.ceil(vmkW) + 10, 120);
-    var fitsFlat = this.groups.every(function (g) {
-      ctx.font = "600 " + font + "px sans-serif";
-      return ctx.measureText(HOSTS[g.host]).width + 8 <= g.count * cs;
-    });
-    var hostH = fitsFlat ? font + 10 : hostW;
-    this.geo = { cs: cs, font: font, hostW: hostW, vmkW: vmkW, hostH: hostH, vmkH: vmkW, flat: fitsFlat };
+    ctx.font = "600 " + font + "px sans-serif";
+    this.groups.forEach(function (g) { g.flat = ctx.measureText(HOSTS[g.host]).width + 8 <= g.count * cs; });
+    var allFlat = this.groups.every(function (g) { return g.flat; });
+    var hostH = allFlat ? font + 10 : hostW;
+    this.geo = { cs: cs, font: font, hostW: hostW, vmkW: vmkW, hostH: hostH, vmkH: vmkW };
     this.geo.left = hostW + vmkW;
     this.geo.top = hostH + vmkW;
     this.geo.width = this.geo.left + n * cs + 2;
@@ -115,9 +114,9 @@
       ctx.textAlign = "left";
       ctx.fillText(HOSTS[grp.host], 6, T + (grp.start + grp.count / 2) * cs, g.hostW - 10);
       ctx.font = "600 " + g.font + "px sans-serif";
-      if (g.flat) {
+      if (grp.flat) {
         ctx.textAlign = "center";
-        ctx.fillText(HOSTS[grp.host], L + (grp.start + grp.count / 2) * cs, g.hostH / 2, grp.count * cs - 4);
+        ctx.fillText(HOSTS[grp.host], L + (grp.start + grp.count / 2) * cs, g.hostH - g.font / 2 - 5, grp.count * cs - 4);
       } else {
         ctx.save();
         ctx.translate(L + (grp.start + grp.count / 2) * cs, g.hostH - 4);
@@ -400,6 +399,13 @@
     box.appendChild(r);
     var none = el("span", "item"); none.appendChild(el("span", "sw none")); none.appendChild(document.createTextNode("same host / not planned"));
     box.appendChild(none);
+    var byLabel = {};
+    KINDS.forEach(function (k) { byLabel[k.label] = k; });
+    var chips = document.querySelectorAll("#failing .chip[data-kind]");
+    for (var c = 0; c < chips.length; c++) {
+      var kind = byLabel[chips[c].getAttribute("data-kind")];
+      if (kind) { chips[c].style.background = kind.fill; chips[c].style.color = kind.ink; }
+    }
   }
   function filterGroups() {
     var items = document.querySelectorAll("#failing ul.groups li");
