@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reports import html, json_report
+from reports import html
 from tests.browser.chromium import chromium, missing_reason, open_report
 from tests.factories import full_mesh, make_cluster, make_finding, make_host, make_report, make_result
-from validator.models import HostStatus, PairResult, PairStatus, Reason, Report, Severity
+from validator.models import HostStatus, PairResult, PairStatus, Reason, Severity
+from validator.report import Report, load_report
 
 DEMO = Path(__file__).resolve().parents[1] / "samples" / "reports" / "demo-report.json"
 
@@ -143,7 +144,7 @@ def main() -> int:
     print(f"{args.hosts} hosts x {args.vmks} vmks:")
     measure(big_report(args.hosts, args.vmks), args.runs, args.keep)
     print("demo lab (samples/reports/demo-report.json):")
-    measure(json_report.loads(DEMO.read_text(encoding="utf-8")), args.runs, None)
+    measure(load_report(DEMO), args.runs, None)
     return 0
 
 

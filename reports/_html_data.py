@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from reports.view import SHORT_CODES, Matrix, describe, matrices, printable, reason_label
-from validator.models import PairResult, PairStatus, Reason, Report
+from validator.models import PairResult, PairStatus, Reason
+from validator.report import Report
 
 PAIR_FIELDS = (
     "src", "dst", "kind", "detail", "loss", "rtt_min", "rtt_avg", "rtt_max",

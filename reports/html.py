@@ -22,7 +22,8 @@ from typing import Any
 
 from reports import _html_data
 from reports.view import group_failures, group_line, printable, reason_counts, reason_label, summary_line
-from validator.models import Finding, HostInfo, PairStatus, Report, Severity, Vmk
+from validator.models import Finding, HostInfo, Severity, Vmk
+from validator.report import Report
 
 NAME = "html"
 FILENAME = "report.html"
@@ -91,7 +92,7 @@ def _header(report: Report) -> str:
 
 
 def _failing(report: Report) -> str:
-    failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
+    failing = report.failing_pairs()
     if not failing:
         return '<section class="card"><h2>Failing pairs: none</h2></section>'
     by_reason = ", ".join(f"{_t(r)} {n}" for r, n in reason_counts(failing))

@@ -14,7 +14,8 @@ import pytest
 from reports import _html_data, html
 from tests.factories import full_mesh, make_cluster, make_finding, make_host, make_report, make_vmk, replace_pair
 from tests.factories import make_pair as pair_of
-from validator.models import Family, HostStatus, PairStatus, Reason, Report, Severity
+from validator.models import Family, HostStatus, PairStatus, Reason, Severity
+from validator.report import Report
 
 BREAKOUT = "</script><script>alert(1)</script>"
 TERMINAL = "\x1b[2J\x1b[31mred\x1b[0m\x1b]0;title\x07\x9b1m"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reports import html, json_report
+from reports import html
 from tests.browser.chromium import chromium, console_errors, missing_reason, open_report
+from validator.report import load_report
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "reports"
 PINNED = ("esx01:vmk1", "esx07:vmk1")  # a routed path-mtu failure
@@ -25,7 +26,7 @@ def main() -> int:
         return 2
     from selenium.webdriver.common.action_chains import ActionChains
 
-    report = json_report.loads((SAMPLES / "demo-report.json").read_text(encoding="utf-8"))
+    report = load_report(SAMPLES / "demo-report.json")
     page = SAMPLES / "demo-report.html"
     page.write_text(html.render(report), encoding="utf-8")
     with chromium(WIDTH, HEIGHT) as driver:

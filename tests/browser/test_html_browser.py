@@ -11,7 +11,8 @@ import pytest
 from reports import html
 from tests.browser.chromium import console_errors, full_page_screenshot, open_report
 from tests.factories import full_mesh, make_cluster, make_finding, make_report, replace_pair
-from validator.models import Family, PairResult, PairStatus, Reason, Report, Severity
+from validator.models import Family, PairResult, PairStatus, Reason, Severity
+from validator.report import Report
 
 HOSTILE = '</script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">\x1b[2J\x1b]0;owned\x07'
 
