@@ -27,6 +27,7 @@ FORMAT_MODULES: dict[str, str] = {
     "json": "reports.json_report",
     "markdown": "reports.markdown",
     "junit": "reports.junit",
+    "html": "reports.html",
 }
 
 FILE_OPTIONS: dict[str, object] = {"width": 120, "color": False}  # a table written to a file

@@ -113,7 +113,7 @@ def add_output_arguments(
 ) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--format", default=None,
-                     help="comma-separated formats: table, json, markdown, junit (default: table; with -o DIR "
+                     help="comma-separated formats: table, json, markdown, junit, html (default: table; with -o DIR "
                           "also json and markdown files)")
     out.add_argument("-o", "--output", type=Path, default=default_output, help="write one file per format here")
     out.add_argument("--width", type=int, default=None, help="terminal width for the table (default: detected)")
