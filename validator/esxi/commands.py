@@ -94,7 +94,7 @@ def _int(name: str, value: object, bounds: tuple[int, int]) -> int:
     return value
 
 
-def _float(name: str, value: object, bounds: tuple[float, float]) -> str:
+def _number(name: str, value: object, bounds: tuple[float, float]) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -102,7 +102,16 @@ def _float(name: str, value: object, bounds: tuple[float, float]) -> str:
         or not bounds[0] <= value <= bounds[1]
     ):
         raise CommandValueError(f"{name} must be a number in {bounds[0]}..{bounds[1]}, got {value!r}")
-    return f"{float(value):.3f}".rstrip("0").rstrip(".")
+    return float(value)
+
+
+def _float(name: str, value: object, bounds: tuple[float, float]) -> str:
+    return f"{_number(name, value, bounds):.3f}".rstrip("0").rstrip(".")
+
+
+def _seconds(name: str, value: object, bounds: tuple[float, float]) -> str:
+    """Whole seconds, rounded up, at least 1: ESXi's ``-W`` takes whole seconds."""
+    return str(max(1, math.ceil(_number(name, value, bounds))))
 
 
 def _family(value: object) -> Family:
@@ -129,6 +138,7 @@ def vmkping(
     """``vmkping [-6] [++netstack=S] [-I vmkN] -c C [-i I] [-W T] [-s S] [-d] [-t TTL] DST``.
 
     ``family`` (when given) must match the destination; ``-6`` is added for IPv6 destinations.
+    ``timeout`` is sent as whole seconds (rounded up, at least 1); ``interval`` may be fractional.
     """
     address = validate_ip(dst)
     dst_family = Family.of(address)
@@ -145,7 +155,7 @@ def vmkping(
     if interval is not None:
         words += ["-i", _float("interval", interval, INTERVAL_RANGE)]
     if timeout is not None:
-        words += ["-W", _float("timeout", timeout, TIMEOUT_RANGE)]
+        words += ["-W", _seconds("timeout", timeout, TIMEOUT_RANGE)]
     if size is not None:
         words += ["-s", str(_int("size", size, SIZE_RANGE))]
     if not isinstance(df, bool):
