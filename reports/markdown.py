@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from reports.view import describe, printable, summary_line
-from validator.models import PairStatus, Report, Severity
+from validator.models import PairStatus, Severity
+from validator.report import Report
 
 NAME = "markdown"
 FILENAME = "report.md"

@@ -29,11 +29,11 @@ from reports.view import (
     reason_counts,
     summary_line,
 )
-from validator.models import Family, PairStatus, Report, Severity
+from validator.models import Family, PairStatus, Severity
+from validator.report import Report
 
 NAME = "table"
 FILENAME = "report.txt"
-FILE_WIDTH = 120  # the table written to a file is laid out for this width, without colour
 
 MIN_WIDTH = 40  # below this, lay out as if it were this wide
 _SEP = 2  # tabulate "simple": two spaces between columns

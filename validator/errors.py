@@ -11,6 +11,7 @@
     |   +-- CommandTimeout      a remote command did not finish in time
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
     +-- CommandValueError       a value refused before it is placed in a remote command
+    +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
 """
 
 from __future__ import annotations
@@ -66,3 +67,7 @@ class ParseError(ValidatorError):
 
 class CommandValueError(ValidatorError, ValueError):
     """A value was refused before being placed in a remote command."""
+
+
+class ReportFormatError(ValidatorError, ValueError):
+    """A saved report cannot be read: not JSON, or not following the report schema."""
