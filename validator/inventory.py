@@ -69,10 +69,6 @@ class Inventory:
     hosts: tuple[InventoryHost, ...]
     check_settings: CheckSettings = field(default_factory=CheckSettings)
 
-    @property
-    def targets(self) -> tuple[HostTarget, ...]:
-        return tuple(h.target for h in self.hosts)
-
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read, parse and validate an inventory file."""
