@@ -172,6 +172,8 @@ def _pair(pair: PairResult) -> dict[str, Any]:
         "rtt_min_ms": pair.rtt_min_ms,
         "rtt_max_ms": pair.rtt_max_ms,
         "planned_mtu": p.mtu,
+        "routed_by": pair.routed_by,
+        "src_prefix": p.src_prefix,
     }
     if pair.status is not PairStatus.PASS:
         d["raw"] = dict(pair.raw)
@@ -261,6 +263,7 @@ def _pair_from(d: Mapping[str, Any]) -> PairResult:
         dst_ip=ip_address(d["dst_ip"]),
         family=Family(d["family"]) if d.get("family") else Family.of(src_ip),
         mtu=d.get("planned_mtu") or d["mtu_tested"] or 0,
+        src_prefix=d.get("src_prefix"),
     )
     return PairResult(
         plan=plan,
@@ -274,6 +277,7 @@ def _pair_from(d: Mapping[str, Any]) -> PairResult:
         rtt_max_ms=d.get("rtt_max_ms"),
         ttl=d["ttl"],
         routed=d["routed"],
+        routed_by=d.get("routed_by"),
         mtu_tested=d["mtu_tested"],
         mtu_ok=d["mtu_ok"],
         max_mtu=d["max_mtu"],
