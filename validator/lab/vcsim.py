@@ -150,7 +150,10 @@ def _vmk_model(vmk: VmkSpec) -> dict[str, Any]:
 
 
 def _go() -> str | None:
-    return shutil.which("go") or next((p for p in ("/usr/lib/go/bin/go",) if Path(p).exists()), None)
+    found = shutil.which("go")
+    if found is None and Path("/usr/lib/go/bin/go").exists():
+        found = "/usr/lib/go/bin/go"
+    return found
 
 
 def _source_digest(go: str) -> str:
@@ -186,9 +189,8 @@ def build_vcsim(out_dir: Path = DEFAULT_BUILD_DIR) -> Path:
             "CGO_ENABLED": "0",
         }
         tmp = out_dir / "vcsim.tmp"
-        proc = subprocess.run(
-            [go, "build", "-o", str(tmp), "./vcsim"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
-        )
+        command = [go, "build", "-o", str(tmp), "./vcsim"]
+        proc = subprocess.run(command, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise LabError(f"building the vCenter simulator failed:\n{proc.stderr.strip()}")
         tmp.replace(binary)
