@@ -5,10 +5,15 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from pyVim.connect import Disconnect, SmartStubAdapter
-from pyVmomi import vim, vmodl
+import pyVim.connect
+import pyVmomi
 
 from validator.lab.vcsim import VcsimEndpoint
+
+# pyvmomi's partial annotations are not strict-clean: the tests use it untyped
+vim: Any = pyVmomi.vim
+vmodl: Any = pyVmomi.vmodl
+pyvim: Any = pyVim.connect
 
 PC = vmodl.query.PropertyCollector
 HOST_PATHS = [
@@ -31,7 +36,7 @@ HOST_PATHS = [
 def connect(vc: VcsimEndpoint, password: str | None = None) -> Any:
     """A ServiceInstance, verifying the server certificate against the simulator's CA."""
     context = ssl.create_default_context(cafile=str(vc.ca_file))
-    stub = SmartStubAdapter(host=vc.host, port=vc.port, sslContext=context)
+    stub = pyvim.SmartStubAdapter(host=vc.host, port=vc.port, sslContext=context)
     si = vim.ServiceInstance("ServiceInstance", stub)
     try:
         si.content.sessionManager.Login(vc.username, vc.password if password is None else password)
@@ -43,7 +48,7 @@ def connect(vc: VcsimEndpoint, password: str | None = None) -> Any:
 
 def disconnect(si: Any) -> None:
     stub = si._stub
-    Disconnect(si)
+    pyvim.Disconnect(si)
     stub.DropConnections()
 
 
@@ -56,7 +61,9 @@ def retrieve(si: Any, kind: Any, paths: list[str], max_objects: int = 100) -> tu
         spec = PC.FilterSpec(
             objectSet=[
                 PC.ObjectSpec(
-                    obj=view, skip=True, selectSet=[PC.TraversalSpec(name="view", type=vim.view.ContainerView, path="view")]
+                    obj=view,
+                    skip=True,
+                    selectSet=[PC.TraversalSpec(name="view", type=vim.view.ContainerView, path="view")],
                 )
             ],
             propSet=[PC.PropertySpec(type=kind, pathSet=paths)],

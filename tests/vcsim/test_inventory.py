@@ -8,9 +8,8 @@ import ssl
 from typing import Any
 
 import pytest
-from pyVmomi import vim
 
-from tests.vcsim.client import HOST_PATHS, by_nic_type, connect, retrieve, selected_devices
+from tests.vcsim.client import HOST_PATHS, by_nic_type, connect, retrieve, selected_devices, vim
 from validator.lab.topology import Topology
 from validator.lab.vcsim import VcsimEndpoint
 
