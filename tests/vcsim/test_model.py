@@ -17,7 +17,7 @@ subnet = "198.19.1.0/24"
 [[hosts]]
 name = "esx01"
 rack = "r1"
-mgmt_ip = "198.18.255.11"
+mgmt_ip = "198.18.245.11"
 """
 
 
@@ -84,7 +84,7 @@ def test_model_of_the_sample() -> None:
     assert hosts["esx03"]["lockdown"] == "lockdownNormal"
     assert hosts["esx04"]["tsm_ssh"] is False
     vmk0 = hosts["esx01"]["vmks"][0]
-    assert (vmk0["device"], vmk0["ip"], vmk0["services"]) == ("vmk0", "198.18.255.11/24", ["management"])
+    assert (vmk0["device"], vmk0["ip"], vmk0["services"]) == ("vmk0", "198.18.245.11/24", ["management"])
     assert hosts["esx01"]["netstacks"][1] == {"key": "vmotion", "gateway": "198.19.1.1", "gateway6": "2001:db8:1::1"}
     assert hosts["esx01"]["vmks"][2]["gateway"] == "198.19.1.1"
     assert [v["services"] for v in hosts["esx02"]["vmks"]] == [["management"], ["vmotion"], []]
