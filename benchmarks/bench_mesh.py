@@ -21,12 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from validator.api import validate
 from validator.inventory import load_inventory
 from validator.lab.api import lab_down, lab_up
 from validator.lab.generate import generate_topology
-from validator.models import HostTarget, PairResult, Report
-from validator.probe import ProbeOptions
-from validator.runner import RunOptions, run_validation
+from validator.models import HostTarget, PairResult
+from validator.options import ProbeOptions, RunOptions
+from validator.report import Report
 from validator.transport import SshConnector, SshExecutor
 
 
@@ -94,8 +95,8 @@ def main() -> int:
             phases: list[tuple[float, str]] = []
             self0 = resource.getrusage(resource.RUSAGE_SELF)
             cpu0, t1 = cpu_seconds(), time.monotonic()
-            report = run_validation(inventory.hosts, connector, RunOptions(probe=options, checks=()),
-                                    lambda m: phases.append((time.monotonic(), m)))
+            report = validate(inventory, options=RunOptions(probe=options, checks=()), connector=connector,
+                              progress=lambda e: phases.append((time.monotonic(), e.message)))
             mesh_s = time.monotonic() - t1
             mesh_cpu = cpu_seconds() - cpu0
             self1 = resource.getrusage(resource.RUSAGE_SELF)

@@ -9,19 +9,23 @@ same code. Third-party packages add checks through the entry-point group ``vmoti
 
 The target is either an object with ``name``, ``description`` and ``run(hosts, pairs)`` (see :class:`Check`),
 a class building one without arguments, or a plain function ``(hosts, pairs) -> list[Finding]`` (then
-registered under the entry-point name). A plugin that fails to load does not break the run: its error is
+registered under the entry-point name). A check that wants the run's thresholds takes a third parameter,
+``settings`` (:class:`~validator.models.CheckSettings`). Entry points are loaded when checks are first
+needed (:func:`all_checks`), not at import. A plugin that fails to load does not break the run: its error is
 kept in :data:`PLUGIN_ERRORS` and raised as a :class:`~validator.errors.UsageError` only if it is selected.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from checks._base import Check, CheckFunction, FunctionCheck, check
 from validator.errors import UsageError
-from validator.models import Finding, HostInfo, PairResult, Severity
+from validator.models import CheckSettings, Finding, HostInfo, PairResult, Severity
 
 __all__ = [
     "BUILTIN_CHECKS",
@@ -31,9 +35,12 @@ __all__ = [
     "Check",
     "CheckFunction",
     "FunctionCheck",
+    "all_checks",
     "check",
+    "check_names",
     "load_entry_points",
     "register",
+    "require_checks",
     "run_checks",
 ]
 
@@ -50,6 +57,7 @@ BUILTIN_CHECKS: dict[str, str] = {
     "duplicate_ip": "checks.duplicate_ip:duplicate_ip",
     "mtu_consistency": "checks.mtu_consistency:mtu_consistency",
     "rtt": "checks.rtt:rtt",
+    "drift": "checks.drift:drift",
 }
 
 CHECKS: dict[str, Check] = {}
@@ -115,11 +123,49 @@ def load_entry_points(
     return added
 
 
+@cache
+def _load_plugins_once() -> None:
+    load_entry_points()
+
+
+def all_checks() -> dict[str, Check]:
+    """Every check: the built-ins, then the entry-point plugins (loaded on the first call)."""
+    _load_plugins_once()
+    return CHECKS
+
+
+def check_names() -> list[str]:
+    """Names of every check, in the order they run."""
+    return list(all_checks())
+
+
+def require_checks(names: Iterable[str], reg: Mapping[str, Check] | None = None) -> list[str]:
+    """``names`` without duplicates if each is a known check, else :class:`UsageError` naming the first
+    unknown one (or why its plugin could not be loaded)."""
+    known = all_checks() if reg is None else reg
+    wanted = list(dict.fromkeys(names))
+    for name in wanted:
+        if name in known:
+            continue
+        if reg is None and name in PLUGIN_ERRORS:
+            raise UsageError(f"check {name!r} could not be loaded: {PLUGIN_ERRORS[name]}")
+        raise UsageError(f"unknown check {name!r}; valid checks: {', '.join(sorted(known))}")
+    return wanted
+
+
+def _takes_settings(func: object) -> bool:
+    try:
+        return "settings" in inspect.signature(func).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def run_checks(
     hosts: Sequence[HostInfo],
     pairs: Sequence[PairResult],
     selected: Iterable[str] | None = None,
     *,
+    settings: CheckSettings | None = None,
     registry: Mapping[str, Check] | None = None,
 ) -> list[Finding]:
     """Run the selected checks (all when ``selected`` is None) in registry order; return their findings.
@@ -127,22 +173,19 @@ def run_checks(
     An unknown name raises :class:`UsageError` before anything runs. A check that raises is reported as
     an error finding of that check, so one broken (third-party) check cannot hide the others' findings.
     """
-    reg = CHECKS if registry is None else registry
-    if selected is None:
-        names = list(reg)
-    else:
-        names = list(dict.fromkeys(selected))
-        for name in names:
-            if name in reg:
-                continue
-            if registry is None and name in PLUGIN_ERRORS:
-                raise UsageError(f"check {name!r} could not be loaded: {PLUGIN_ERRORS[name]}")
-            raise UsageError(f"unknown check {name!r}; valid checks: {', '.join(sorted(reg))}")
+    reg = all_checks() if registry is None else registry
+    names = list(reg) if selected is None else require_checks(selected, registry)
+    thresholds = settings or CheckSettings()
     findings: list[Finding] = []
     for name in names:
         chk = reg[name]
         try:
-            findings.extend(chk.run(hosts, pairs))
+            if isinstance(chk, FunctionCheck) and _takes_settings(chk.func):
+                findings.extend(chk.func(hosts, pairs, settings=thresholds))
+            elif _takes_settings(chk.run):
+                findings.extend(chk.run(hosts, pairs, settings=thresholds))  # type: ignore[call-arg]
+            else:
+                findings.extend(chk.run(hosts, pairs))
         except Exception as exc:
             findings.append(
                 Finding(check=name, severity=Severity.ERROR, message=f"check crashed: {type(exc).__name__}: {exc}")
@@ -155,4 +198,3 @@ for _name, _target in BUILTIN_CHECKS.items():
     assert _builtin.name == _name, f"{_target} is named {_builtin.name!r}, registered as {_name!r}"
     register(_builtin)
     _TARGETS[_name] = _target
-load_entry_points()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from validator.models import Family, Finding, HostInfo, PairResult, Vmk
 
-CheckFunction = Callable[[Sequence[HostInfo], Sequence[PairResult]], list[Finding]]
+CheckFunction = Callable[..., list[Finding]]  # (hosts, pairs) or (hosts, pairs, settings=CheckSettings())
 
 
 @runtime_checkable
@@ -44,8 +44,8 @@ class FunctionCheck:
     def run(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> list[Finding]:
         return self.func(hosts, pairs)
 
-    def __call__(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> list[Finding]:
-        return self.func(hosts, pairs)
+    def __call__(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult], **settings: Any) -> list[Finding]:
+        return self.func(hosts, pairs, **settings)
 
 
 def check(name: str) -> Callable[[CheckFunction], FunctionCheck]:

@@ -1,37 +1,74 @@
-"""Report formats, one module each: ``render(report) -> str``; and writing them to a directory."""
+"""Report formats: one module each, listed in one registry, written to a directory by one function.
+
+A format module declares ``NAME`` (what ``--format`` takes), ``FILENAME`` (what ``-o DIR`` writes) and
+``render(report, **options) -> str``; options a format does not use are ignored. Modules are imported
+when a format is first asked for, so a run that prints the table never loads the HTML renderer.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from reports import json_report, markdown, terminal
 from validator.errors import UsageError
-from validator.models import Report
+from validator.report import Report
 
-__all__ = ["FILENAMES", "FORMATS", "Renderer", "write_reports"]
+__all__ = ["FORMAT_MODULES", "ReportFormat", "get_format", "parse_formats", "render", "write_atomic", "write_reports"]
 
-Renderer = Callable[[Report], str]
-
-FORMATS: dict[str, Renderer] = {
-    "terminal": terminal.render,
-    "json": json_report.render,
-    "markdown": markdown.render,
+# name -> module; the order is the order --format lists them in help and errors
+FORMAT_MODULES: dict[str, str] = {
+    "table": "reports.terminal",
+    "json": "reports.json_report",
+    "markdown": "reports.markdown",
+    "junit": "reports.junit",
+    "html": "reports.html",
 }
 
-FILENAMES: dict[str, str] = {
-    "terminal": "report.txt",
-    "json": "report.json",
-    "markdown": "report.md",
-}
-
-FILE_WIDTH = 120  # the terminal format written to a file is laid out for this width, without color
+FILE_OPTIONS: dict[str, object] = {"width": 120, "color": False}  # a table written to a file
 
 
-def _write_atomic(path: Path, text: str) -> None:
+@dataclass(frozen=True)
+class ReportFormat:
+    """One output format: its name, the file ``-o DIR`` writes, and its renderer."""
+
+    name: str
+    filename: str
+    render: Callable[..., str]
+
+
+@cache
+def get_format(name: str) -> ReportFormat:
+    """The format called ``name``; :class:`UsageError` listing the valid ones when there is none."""
+    module_name = FORMAT_MODULES.get(name)
+    if module_name is None:
+        raise UsageError(f"unknown report format {name!r}; valid formats: {', '.join(FORMAT_MODULES)}")
+    module = importlib.import_module(module_name)
+    return ReportFormat(name=module.NAME, filename=module.FILENAME, render=module.render)
+
+
+def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"table,json"`` (or a list of names) as a checked tuple, duplicates dropped, order kept."""
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    names = tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+    if not names:
+        raise UsageError(f"no report format given; valid formats: {', '.join(FORMAT_MODULES)}")
+    for name in names:
+        get_format(name)
+    return names
+
+
+def render(report: Report, name: str, **options: object) -> str:
+    """``report`` in the format called ``name``."""
+    return get_format(name).render(report, **options)
+
+
+def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` next to ``path`` then rename over it: readers see the old file or the new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, as for open()
@@ -47,22 +84,17 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(report: Report, out_dir: Path, formats: Iterable[str] = ("json", "markdown")) -> list[Path]:
+def write_reports(report: Report, out_dir: Path, names: Iterable[str] = ("json", "markdown")) -> list[Path]:
     """Write one file per format into ``out_dir`` (created if needed); return their paths in order.
 
-    ``report.json``, ``report.md`` and, for ``terminal``, ``report.txt``. An unknown format raises
-    :class:`UsageError` before anything is written.
+    An unknown format raises :class:`UsageError` before anything is written.
     """
-    names = list(dict.fromkeys(formats))
-    unknown = [n for n in names if n not in FORMATS]
-    if unknown:
-        raise UsageError(f"unknown report format {unknown[0]!r}; valid formats: {', '.join(FORMATS)}")
+    formats = [get_format(name) for name in dict.fromkeys(names)]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in names:
-        text = terminal.render(report, width=FILE_WIDTH) if name == "terminal" else FORMATS[name](report)
-        path = out_dir / FILENAMES[name]
-        _write_atomic(path, text)
+    for fmt in formats:
+        path = out_dir / fmt.filename
+        write_atomic(path, fmt.render(report, **FILE_OPTIONS))
         written.append(path)
     return written

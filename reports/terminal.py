@@ -29,11 +29,11 @@ from reports.view import (
     reason_counts,
     summary_line,
 )
-from validator.models import Family, PairStatus, Report, Severity
+from validator.models import Family, PairStatus, Severity
+from validator.report import Report
 
 NAME = "table"
 FILENAME = "report.txt"
-FILE_WIDTH = 120  # the table written to a file is laid out for this width, without colour
 
 MIN_WIDTH = 40  # below this, lay out as if it were this wide
 _SEP = 2  # tabulate "simple": two spaces between columns
@@ -212,7 +212,7 @@ def render(
         lines += _render_matrix(m, width, color)
         lines.append("")
 
-    failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
+    failing = report.failing_pairs()
     lines.append(_paint(f"Failing pairs ({len(failing)})" if failing else "Failing pairs: none", "title", color))
     if failing:
         lines += _wrap("By reason: " + ", ".join(f"{r} {n}" for r, n in reason_counts(failing)), width, "  ")

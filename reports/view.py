@@ -12,7 +12,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from validator.models import Family, PairResult, PairStatus, Reason, Report
+from validator.models import Family, PairResult, PairStatus, Reason
+from validator.report import Report
 
 ROUTED_MARK = "R"
 

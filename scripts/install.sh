@@ -22,6 +22,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+# --- html report browser test: headless Chromium + chromedriver (begin) ---
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    echo "install: apt-get install chromium chromium-driver" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+# --- html report browser test (end) ---
 # the packaged sshd must not run on the machine itself: the lab starts its own, one per emulated host
 if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     echo "install: python environment in .venv" >&2

@@ -22,11 +22,11 @@ from validator.models import (
     PairResult,
     PairStatus,
     Reason,
-    Report,
     Severity,
     Vmk,
 )
 from validator.planner import pair_plan, plan_mesh
+from validator.report import Report
 
 STARTED_AT = "2025-01-01T12:00:00+00:00"
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator.errors import ConnectError, TransportError
+from validator.inventory import Inventory, InventoryHost
 from validator.models import HostTarget
+from validator.ssh_settings import SshSettings
 from validator.transport import CommandResult
 
 LAB_BIN = Path(__file__).resolve().parents[1] / "validator" / "lab" / "bin"
@@ -130,3 +133,8 @@ class FakeConnector:
 
 def fake_env_ok() -> bool:
     return (LAB_BIN / "esxcli").exists() and os.name == "posix"
+
+
+def inventory_of(hosts: Sequence[InventoryHost]) -> Inventory:
+    """An in-memory inventory of ``hosts`` (default SSH settings) for :func:`validator.validate`."""
+    return Inventory(path=Path("test-inventory.toml"), ssh=SshSettings(), hosts=tuple(hosts))

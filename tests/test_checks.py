@@ -21,7 +21,7 @@ from checks.vmk_disabled import vmk_disabled
 from checks.vmotion_tag_on_default import vmotion_tag_on_default
 from tests.factories import full_mesh, make_cluster, make_host, make_pair, make_vmk
 from validator.errors import UsageError
-from validator.models import DEFAULT_NETSTACK, Family, Finding, HostStatus, Severity
+from validator.models import DEFAULT_NETSTACK, CheckSettings, Family, Finding, HostStatus, Severity
 
 BUILTINS = [
     "host_unreachable",
@@ -238,19 +238,35 @@ def test_host_unreachable_silent() -> None:
 # --- rtt -------------------------------------------------------------------------------------------------
 
 
-def test_rtt_fires_above_150ms() -> None:
+def test_rtt_fires_on_sustained_latency_above_150ms() -> None:
     a, b = make_cluster(2)
-    slow = make_pair(a, "vmk1", b, "vmk1", rtt_avg_ms=180.5)
-    edge = make_pair(b, "vmk1", a, "vmk1", rtt_avg_ms=150.0)
+    slow = make_pair(a, "vmk1", b, "vmk1", rtt_min_ms=180.5, rtt_avg_ms=190.0, rtt_max_ms=200.0)
+    edge = make_pair(b, "vmk1", a, "vmk1", rtt_min_ms=150.0, rtt_avg_ms=150.0, rtt_max_ms=150.0)
     f = only(rtt([a, b], [slow, edge]))
     assert (f.check, f.severity, f.host, f.vmk) == ("rtt", Severity.WARNING, "esx01", "vmk1")
-    assert "180.5 ms" in f.message
+    assert "minimum RTT 180.5 ms" in f.message
     assert "esx02:vmk1" in f.message
+
+
+def test_rtt_one_delayed_packet_is_not_a_slow_path() -> None:
+    """A busy host delays one packet: min 0.007, avg 201.674, max 605 ms is a healthy path."""
+    a, b = make_cluster(2)
+    spike = make_pair(a, "vmk1", b, "vmk1", rtt_min_ms=0.007, rtt_avg_ms=201.674, rtt_max_ms=605.0)
+    assert rtt([a, b], [spike]) == []
+
+
+def test_rtt_threshold_from_settings() -> None:
+    a, b = make_cluster(2)
+    pair = make_pair(a, "vmk1", b, "vmk1", rtt_min_ms=20.0, rtt_avg_ms=25.0, rtt_max_ms=30.0)
+    assert rtt([a, b], [pair]) == []
+    f = only(rtt([a, b], [pair], settings=CheckSettings(max_rtt_ms=10)))
+    assert "exceeds the 10 ms" in f.message
+    assert only(run_checks([a, b], [pair], ["rtt"], settings=CheckSettings(max_rtt_ms=10))).message == f.message
 
 
 def test_rtt_silent_without_rtt() -> None:
     a, b = make_cluster(2)
-    assert rtt([a, b], [make_pair(a, "vmk1", b, "vmk1", rtt_avg_ms=None)]) == []
+    assert rtt([a, b], [make_pair(a, "vmk1", b, "vmk1", rtt_min_ms=None, rtt_avg_ms=None)]) == []
 
 
 # --- duplicate_ip ----------------------------------------------------------------------------------------

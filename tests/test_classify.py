@@ -83,7 +83,7 @@ def test_hops_from_ttl(ttl: int, hops: int) -> None:
 
 
 def test_probe_session_timeout_grows_with_waves_and_respects_the_inventory_floor() -> None:
-    from validator.probe import ProbeOptions
+    from validator.options import ProbeOptions
 
     options = ProbeOptions(concurrency=10, command_timeout=120.0)
     assert options.session_timeout(5, 2.0) == 120.0  # one wave: the inventory's command_timeout wins

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from validator.errors import InventoryError
-from validator.inventory import load_inventory, resolve_password
+from validator.inventory import load_inventory
+from validator.ssh_settings import resolve_password
 
 GOOD = """
 [ssh]
@@ -41,8 +42,10 @@ def test_documented_shape_loads(tmp_path: Path) -> None:
     assert inv.hosts[1].target.port == 2222
     assert inv.ssh.known_hosts == tmp_path / "known_hosts"
     assert inv.ssh.host_key_policy == "strict"
-    assert inv.hosts[1].expected_vmks[0].mtu == 9000
-    assert str(inv.hosts[1].expected_vmks[0].ip) == "198.19.1.12"
+    declared = inv.hosts[1].expected_vmks
+    assert declared is not None and declared[0].mtu == 9000
+    assert [str(a) for a in declared[0].addresses] == ["198.19.1.12/24"]
+    assert inv.hosts[0].expected_vmks is None  # nothing declared: no drift check for it
 
 
 def test_sample_inventory_loads() -> None:

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from reports import FILENAMES, FORMATS, json_report, markdown, terminal, view, write_reports
-from reports.json_report import SCHEMA, ReportFormatError, from_dict, loads, to_dict, validate
+from reports import FORMAT_MODULES, get_format, json_report, markdown, terminal, view, write_reports
 from tests.factories import (
     full_mesh,
     make_cluster,
@@ -22,16 +21,9 @@ from tests.factories import (
     make_vmk,
     replace_pair,
 )
-from validator.errors import UsageError
-from validator.models import (
-    DEFAULT_NETSTACK,
-    Family,
-    HostStatus,
-    PairStatus,
-    Reason,
-    Report,
-    Severity,
-)
+from validator.errors import ReportFormatError, UsageError
+from validator.models import DEFAULT_NETSTACK, Family, HostStatus, PairStatus, Reason, Severity
+from validator.report import Report, check_schema, report_from_json, report_schema
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -99,7 +91,7 @@ def _types(d: dict[str, Any], spec: dict[str, type | tuple[type, ...]]) -> None:
 
 
 def test_json_contract_keys_and_types() -> None:
-    d = to_dict(rich_report())
+    d = rich_report().to_dict()
     assert set(d) >= CONTRACT_TOP | {"netstack"}
     assert d["schema"] == "vmotion-validator/report/v1"
     _types(d, {"started_at": str, "duration_s": float, "hosts": list, "pairs": list, "findings": list})
@@ -132,7 +124,7 @@ def test_json_contract_keys_and_types() -> None:
 
 
 def test_json_values() -> None:
-    d = to_dict(rich_report())
+    d = rich_report().to_dict()
     esx01 = d["hosts"][0]
     assert esx01["gateway"] == "198.19.1.1"
     assert esx01["gateway6"] == "2001:db8:1::1"
@@ -158,69 +150,69 @@ def test_json_values() -> None:
 
 
 def test_json_summary_pass() -> None:
-    assert to_dict(make_report())["summary"]["verdict"] == "pass"
-    assert to_dict(make_report(pairs=[]))["summary"]["verdict"] == "fail"  # nothing tested proves nothing
+    assert make_report().to_dict()["summary"]["verdict"] == "pass"
+    assert make_report(pairs=[]).to_dict()["summary"]["verdict"] == "fail"  # nothing tested proves nothing
 
 
 def test_json_render_is_json_and_validates() -> None:
     text = json_report.render(rich_report())
     assert text.endswith("\n")
-    validate(json.loads(text))
+    check_schema(json.loads(text))
 
 
 def test_json_schema_is_real_json_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    jsonschema.Draft202012Validator(SCHEMA).validate(to_dict(rich_report()))
+    jsonschema.Draft202012Validator.check_schema(report_schema())
+    jsonschema.Draft202012Validator(report_schema()).validate(rich_report().to_dict())
 
 
 @pytest.mark.parametrize(
     ("mutate", "where"),
     [
-        (lambda d: d.pop("pairs"), "$: missing key 'pairs'"),
+        (lambda d: d.pop("pairs"), "$: 'pairs' is a required property"),
         (lambda d: d.update(schema="vmotion-validator/report/v2"), "$.schema"),
         (lambda d: d.update(duration_s="1.2"), "$.duration_s"),
         (lambda d: d["hosts"][0].update(status="sleepy"), "$.hosts[0].status"),
         (lambda d: d["hosts"][0]["vmks"][0].update(mtu=True), "$.hosts[0].vmks[0].mtu"),
         (lambda d: d["pairs"][0].update(ttl=63.5), "$.pairs[0].ttl"),
-        (lambda d: d["pairs"][0].pop("routed"), "$.pairs[0]: missing key 'routed'"),
+        (lambda d: d["pairs"][0].pop("routed"), "$.pairs[0]: 'routed' is a required property"),
         (lambda d: d["findings"][0].update(severity="fatal"), "$.findings[0].severity"),
         (lambda d: d["summary"].update(verdict="maybe"), "$.summary.verdict"),
     ],
 )
 def test_json_validation_rejects(mutate: Any, where: str) -> None:
-    d = to_dict(rich_report())
+    d = rich_report().to_dict()
     mutate(d)
     with pytest.raises(ReportFormatError) as exc:
-        from_dict(d)
+        Report.from_dict(d)
     assert str(exc.value).startswith(where)
 
 
 def test_json_bad_address_and_bad_text() -> None:
-    d = to_dict(rich_report())
+    d = rich_report().to_dict()
     d["pairs"][0]["src_ip"] = "not-an-ip"
     with pytest.raises(ReportFormatError):
-        from_dict(d)
+        Report.from_dict(d)
     with pytest.raises(ReportFormatError, match="not JSON"):
-        loads("{")
+        report_from_json("{")
     with pytest.raises(ReportFormatError, match="JSON object"):
-        loads("[]")
+        report_from_json("[]")
 
 
 def test_json_round_trip() -> None:
     report = rich_report()
-    back = loads(json_report.render(report))
+    back = report_from_json(json_report.render(report))
     assert back == report
-    assert to_dict(back) == to_dict(report)
+    assert back.to_dict() == report.to_dict()
     by_key = {p.plan.key: p for p in back.pairs}
     for p in report.pairs:
         assert by_key[p.plan.key].raw == (p.raw if p.status is not PairStatus.PASS else {})
     assert back.hosts[3].raw == {"ssh": "denied"}
 
 
-def test_json_core_only_document_loads() -> None:
+def test_json_core_only_document_report_from_json() -> None:
     """A document with only the v1 core keys (another writer, an older version) still loads."""
-    d = to_dict(make_report())
+    d = make_report().to_dict()
     d.pop("netstack")
     for h in d["hosts"]:
         for key in set(h) - CONTRACT_HOST:
@@ -231,7 +223,7 @@ def test_json_core_only_document_loads() -> None:
     for p in d["pairs"]:
         for key in set(p) - CONTRACT_PAIR:
             p.pop(key)
-    report = from_dict(d)
+    report = Report.from_dict(d)
     assert report.hosts[0].vmks[0].ip is not None
     assert str(report.hosts[0].vmks[0].addresses[0]) == "198.19.1.11/24"
     assert report.pairs[0].plan.family is Family.IPV4
@@ -455,18 +447,23 @@ def test_markdown_escapes_cells() -> None:
 
 
 def test_formats_registry() -> None:
-    assert set(FORMATS) == {"terminal", "json", "markdown"}
+    assert {"table", "json", "markdown"} <= set(FORMAT_MODULES)
     report = make_report()
-    for render in FORMATS.values():
-        assert isinstance(render(report), str)
+    filenames = set()
+    for name in FORMAT_MODULES:
+        fmt = get_format(name)
+        assert fmt.name == name
+        filenames.add(fmt.filename)
+        assert isinstance(fmt.render(report, width=100, color=False, unknown_option=1), str)
+    assert len(filenames) == len(FORMAT_MODULES)  # one file per format
 
 
 def test_write_reports(tmp_path: Path) -> None:
     report = rich_report()
     out = tmp_path / "run" / "1"
-    paths = write_reports(report, out, ["json", "markdown", "terminal"])
+    paths = write_reports(report, out, ["json", "markdown", "table"])
     assert paths == [out / "report.json", out / "report.md", out / "report.txt"]
-    assert loads((out / "report.json").read_text()) == report
+    assert report_from_json((out / "report.json").read_text()) == report
     assert (out / "report.md").read_text() == markdown.render(report)
     txt = (out / "report.txt").read_text()
     assert not ANSI.search(txt)
@@ -475,7 +472,7 @@ def test_write_reports(tmp_path: Path) -> None:
     # rewriting replaces in place
     write_reports(make_report(), out, ["json"])
     assert json.loads((out / "report.json").read_text())["summary"]["verdict"] == "pass"
-    assert FILENAMES["json"] == "report.json"
+    assert get_format("json").filename == "report.json"
 
 
 def test_write_reports_default_and_unknown(tmp_path: Path) -> None:

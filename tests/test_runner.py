@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeConnector, FakeHost, fake_env_ok, ping_output
+from tests.fakes import FakeConnector, FakeHost, fake_env_ok, inventory_of, ping_output
+from validator import validate
 from validator.inventory import InventoryHost
-from validator.models import HostStatus, HostTarget, PairStatus, Reason, Vmk
-from validator.probe import ProbeOptions
-from validator.runner import RunOptions, run_validation
+from validator.models import ExpectedVmk, HostStatus, HostTarget, PairStatus, Reason
+from validator.options import ProbeOptions, RunOptions
 
 pytestmark = pytest.mark.skipif(not fake_env_ok(), reason="the lab's esxcli emulation is missing")
 
@@ -44,7 +44,7 @@ def build(tmp_path: Path) -> tuple[list[FakeHost], list[InventoryHost]]:
     b.answer("vmk1", "198.19.1.12", "df", "garbage\x00 that is not vmkping output\n", rc=0)
     # b -> c
     b.answer("vmk1", "198.19.3.11", "any", ping_output("198.19.3.11", 56, 2, ttl=61))
-    expected_c = (Vmk("vmk1", "vmotion", 9000, addresses=(ip_interface("198.19.3.11/24"),)),)
+    expected_c = (ExpectedVmk("vmk1", addresses=(ip_interface("198.19.3.11/24"),), mtu=9000),)
     inventory = [
         InventoryHost(HostTarget(a.name, a.address)),
         InventoryHost(HostTarget(b.name, b.address)),
@@ -56,8 +56,8 @@ def build(tmp_path: Path) -> tuple[list[FakeHost], list[InventoryHost]]:
 def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
     fakes, inventory = build(tmp_path)
     messages: list[str] = []
-    report = run_validation(inventory, FakeConnector(fakes), RunOptions(ProbeOptions(interval=0.2)),
-                            messages.append)
+    report = validate(inventory_of(inventory), connector=FakeConnector(fakes),
+                      options=RunOptions(ProbeOptions(interval=0.2)), progress=lambda e: messages.append(e.message))
     verdicts = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host, p.plan.dst_vmk): (p.status, p.reason)
                 for p in report.pairs}
     assert verdicts == {
@@ -115,7 +115,8 @@ def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
 
             return Hanging(executor.host)
 
-    report = run_validation(inventory, HangingProbes(fakes), RunOptions(ProbeOptions(interval=0.2)))
+    report = validate(inventory_of(inventory), connector=HangingProbes(fakes),
+                      options=RunOptions(ProbeOptions(interval=0.2)))
     from_a = [p for p in report.pairs if p.plan.src_host == "esx-a"]
     assert from_a and all(p.status is PairStatus.ERROR and p.reason is Reason.HOST_ERROR for p in from_a)
     assert all("did not finish" in (p.detail or "") for p in from_a)
@@ -169,7 +170,7 @@ def test_a_mesh_larger_than_one_argument_still_runs_in_one_session(tmp_path: Pat
 def test_a_host_without_the_vmotion_stack_is_discovered_not_failed(tmp_path: Path) -> None:
     """esxcli -N vmotion fails on such a host; discovery still succeeds and the check names the gap."""
     from tests.fakes import FakeExecutor
-    from validator.discovery import discover_host
+    from validator.esxcli_discovery import discover_host
 
     host = FakeHost("esx-old", "198.18.255.21", tmp_path)
     host.add_vmk("vmk1", "defaultTcpipStack", "198.19.9.21", 24, tags="VMotion")

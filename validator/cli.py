@@ -1,28 +1,31 @@
-"""Command line: ``vmotion-validator validate|demo|checks|lab``.
+"""Command line: ``vmotion-validator validate|report|demo|checks|lab``; a thin caller of :func:`validator.validate`.
 
-Exit codes: 0 every pair passed, 1 any pair failed or errored (or nothing could be validated),
-2 bad usage or a bad inventory.
+Exit codes: 0 every pair passed, 1 any pair failed or errored (or nothing could be validated), 2 bad usage,
+a bad inventory or an unreadable report, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import shutil
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 
-from validator.errors import InventoryError, UsageError, ValidatorError
-from validator.inventory import Inventory, load_inventory, resolve_password
-from validator.models import VMOTION_NETSTACK, Report
-from validator.probe import ProbeOptions
-from validator.runner import RunOptions, run_validation
-from validator.transport import SshConnector
+from validator.api import validate
+from validator.cli_lab import add_lab_parser
+from validator.errors import InventoryError, ReportFormatError, UsageError, ValidatorError
+from validator.inventory import load_inventory
+from validator.models import VMOTION_NETSTACK
+from validator.options import ProbeOptions, RunOptions
+from validator.progress_display import progress_display
+from validator.report import Report, load_report
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_FORMATS = ("table",)
+DEFAULT_FILE_FORMATS = ("table", "json", "markdown")  # with -o DIR: the table on stdout, json + markdown files
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args))
-    except (InventoryError, UsageError) as exc:
+    except (InventoryError, UsageError, ReportFormatError) as exc:
         print(f"vmotion-validator: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValidatorError as exc:
@@ -41,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         print("vmotion-validator: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,69 +54,79 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    validate = sub.add_parser("validate", help="validate the vMotion mesh of the hosts in an inventory")
-    validate.add_argument("-i", "--inventory", required=True, type=Path, help="inventory TOML file")
-    add_run_arguments(validate)
-    validate.set_defaults(func=cmd_validate)
+    validate_cmd = sub.add_parser("validate", help="validate the vMotion mesh of the hosts in an inventory")
+    validate_cmd.add_argument("-i", "--inventory", required=True, type=Path, help="inventory TOML file")
+    add_run_arguments(validate_cmd)
+    add_output_arguments(validate_cmd)
+    validate_cmd.set_defaults(func=cmd_validate)
+
+    report = sub.add_parser("report", help="re-render a saved report.json (touches no host)")
+    report.add_argument("report", type=Path, help="a report.json written by validate -o DIR")
+    add_output_arguments(report, run=False)
+    report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="lab up (demo topology), full validation, report, lab down (needs root)")
     demo.add_argument("--topology", type=Path, default=None, help="lab topology (default: samples/lab/demo.toml)")
     demo.add_argument("--state", type=Path, default=None, help="lab state directory (default: a temporary one)")
-    add_run_arguments(demo, default_output=Path("demo-report"))
+    add_run_arguments(demo)
+    add_output_arguments(demo, default_output=Path("demo-report"))
     demo.set_defaults(func=cmd_demo)
+
+    diff = sub.add_parser("diff", help="compare two saved reports: regressions, fixes, what was added or removed")
+    diff.add_argument("before", type=Path, help="the baseline report.json (before the change)")
+    diff.add_argument("after", type=Path, help="the report.json after the change")
+    diff.add_argument("--format", default="table", help="comma-separated: table, json, markdown (first is printed)")
+    diff.add_argument("-o", "--output", type=Path, default=None, help="write diff.txt/diff.json/diff.md here")
+    diff.set_defaults(func=cmd_diff)
 
     checks = sub.add_parser("checks", help="list the configuration checks")
     checks.set_defaults(func=cmd_checks)
-
-    from validator.lab.cli import add_lab_parser
 
     add_lab_parser(sub)
     return parser
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, default_output: Path | None = None) -> None:
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = ProbeOptions()
     probe = parser.add_argument_group("probing")
     probe.add_argument("--netstack", default=VMOTION_NETSTACK, help="TCP/IP stack to probe (default: vmotion)")
-    probe.add_argument("--count", type=int, default=3, help="packets per probe (default 3)")
-    probe.add_argument("--interval", type=float, default=0.2, help="seconds between packets (default 0.2)")
-    probe.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for a reply (default 1)")
-    probe.add_argument("--concurrency", type=int, default=32, help="parallel probes per source host (default 32)")
+    probe.add_argument("--count", type=int, default=defaults.count, help="packets per probe (default 3)")
+    probe.add_argument("--interval", type=float, default=defaults.interval, help="seconds between packets (0.2)")
+    probe.add_argument("--timeout", type=float, default=defaults.timeout, help="seconds to wait for a reply (1)")
+    probe.add_argument("--concurrency", type=int, default=defaults.concurrency,
+                       help="parallel probes per source host (default 32)")
     probe.add_argument("--mtu", type=int, default=None, help="test this MTU instead of each pair's smaller vmk MTU")
     probe.add_argument("--discover-mtu", action="store_true", help="bisect the largest MTU passing with DF")
     probe.add_argument("--no-warmup", action="store_true", help="skip the ARP/ND warm-up packet")
     probe.add_argument("--checks", default=None, help="comma-separated checks to run (default: all)")
+    probe.add_argument("--cross-cluster", action="store_true",
+                       help="plan pairs across clusters too (default: within each cluster)")
+    probe.add_argument("--ask-password", action="store_true",
+                       help="prompt for the SSH password (instead of ssh.password_env)")
+    probe.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
+    probe.add_argument("--baseline", type=Path, default=None,
+                       help="a report.json from before the change: print what got worse; exit 1 only on regressions")
+
+
+def add_output_arguments(
+    parser: argparse.ArgumentParser, default_output: Path | None = None, run: bool = True
+) -> None:
     out = parser.add_argument_group("output")
-    out.add_argument("-o", "--output", type=Path, default=default_output, help="write report.json and report.md here")
-    out.add_argument("--width", type=int, default=None, help="terminal width for the matrix (default: detected)")
-    out.add_argument("--color", action="store_true", help="colour the terminal report")
-    out.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
-    out.add_argument(
-        "--ask-password", action="store_true", help="prompt for the SSH password (instead of ssh.password_env)"
-    )
-    out.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
+    out.add_argument("--format", default=None,
+                     help="comma-separated formats: table, json, markdown, junit, html (default: table; with -o DIR "
+                          "also json and markdown files)")
+    out.add_argument("-o", "--output", type=Path, default=default_output, help="write one file per format here")
+    out.add_argument("--width", type=int, default=None, help="terminal width for the table (default: detected)")
+    out.add_argument("--color", action="store_true", help="colour the table")
+    if run:
+        out.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
-    """Validated run options from the command line (UsageError on nonsense)."""
-    if not 1 <= args.count <= 100:
-        raise UsageError("--count must be 1..100")
-    if not 0.01 <= args.interval <= 10:
-        raise UsageError("--interval must be 0.01..10 seconds")
-    if not 0.1 <= args.timeout <= 60:
-        raise UsageError("--timeout must be 0.1..60 seconds")
-    if not 1 <= args.concurrency <= 256:
-        raise UsageError("--concurrency must be 1..256")
-    if args.mtu is not None and not 576 <= args.mtu <= 9216:
-        raise UsageError("--mtu must be 576..9216")
+    """Run options from the command line; :func:`validator.validate` checks them before any host is touched."""
     checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
-    if checks:
-        from checks import CHECKS
-
-        unknown = [c for c in checks if c not in CHECKS]
-        if unknown:
-            raise UsageError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(CHECKS))}")
     probe = ProbeOptions(
-        netstack=_netstack(args.netstack),
+        netstack=args.netstack,
         count=args.count,
         interval=args.interval,
         timeout=args.timeout,
@@ -121,82 +134,114 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         mtu=args.mtu,
         warmup=not args.no_warmup,
     )
-    return RunOptions(probe=probe, discover_mtu=args.discover_mtu, checks=checks)
+    return RunOptions(probe=probe, discover_mtu=args.discover_mtu, checks=checks, cross_cluster=args.cross_cluster)
 
 
-def _netstack(name: str) -> str:
-    from validator.esxi.commands import validate_netstack
+def output_formats(args: argparse.Namespace) -> tuple[str, ...]:
+    """The formats asked for (checked): ``--format``, else the table (plus json and markdown with ``-o``)."""
+    from reports import parse_formats
 
+    if args.format is not None:
+        return parse_formats(args.format)
+    return DEFAULT_FILE_FORMATS if args.output is not None else DEFAULT_FORMATS
+
+
+def prepare_output(output: Path | None) -> None:
+    """Make sure ``-o DIR`` can be written before any host is touched."""
+    if output is None:
+        return
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"-o {output}: exists and is not a directory")
     try:
-        return validate_netstack(name)
-    except ValueError as exc:
-        raise UsageError(f"--netstack: {exc}") from None
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"-o {output}: cannot create the directory: {exc.strerror or exc}") from None
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {output}: directory is not writable")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     inventory = load_inventory(args.inventory)
-    options = with_inventory(run_options(args), inventory)
-    report = validate_inventory(inventory, options, args)
-    return finish(report, args)
+    formats = output_formats(args)
+    baseline = load_report(args.baseline) if args.baseline is not None else None
+    prepare_output(args.output)
+    options = run_options(args)
+    password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
+    progress, display = progress_display(args.quiet)
+    try:
+        report = validate(inventory, options=options, password=password, progress=progress)
+    finally:
+        if display is not None:
+            display.close()
+    emit_reports(report, args, formats)
+    if baseline is not None:
+        from validator.diff_cli import compare
+
+        return compare(baseline, report, ("table", "json", "markdown") if args.output else ("table",), args.output)
+    return report.exit_code(strict=args.strict)
 
 
-def with_inventory(options: RunOptions, inventory: Inventory) -> RunOptions:
-    """Options completed from the inventory (the SSH command timeout bounds every probe session)."""
-    probe = replace(options.probe, command_timeout=inventory.ssh.command_timeout)
-    return replace(options, probe=probe)
+def cmd_diff(args: argparse.Namespace) -> int:
+    from validator.diff_cli import run_diff
+
+    names = tuple(n.strip() for n in args.format.split(",") if n.strip())
+    return run_diff(args.before, args.after, names, args.output)
 
 
-def validate_inventory(inventory: Inventory, options: RunOptions, args: argparse.Namespace) -> Report:
-    """Resolve the secret, then run; nothing is sent before the inventory is valid."""
-    if args.ask_password:
-        password: str | None = getpass.getpass(f"SSH password for {inventory.ssh.username}: ")
-    else:
-        password = resolve_password(inventory.ssh)
-    connector = SshConnector(inventory.ssh, password)
-    progress = _progress(args.quiet)
-    progress(f"validating {len(inventory.hosts)} host(s) from {inventory.path} on the {options.probe.netstack} stack")
-    return run_validation(inventory.hosts, connector, options, progress)
-
-
-def finish(report: Report, args: argparse.Namespace) -> int:
-    """Print the terminal report, write files, and turn the verdict into an exit code."""
-    from reports import terminal, write_reports
-
-    width = args.width or shutil.get_terminal_size((120, 40)).columns
-    print(terminal.render(report, width=max(80, width), color=args.color))
-    if args.output is not None:
-        for path in write_reports(report, args.output, ("json", "markdown")):
-            print(f"wrote {path}", file=sys.stderr)
-    summary = report.summary
-    if summary.verdict != "pass":
-        return EXIT_FAIL
-    if args.strict and summary.findings_error:
-        return EXIT_FAIL
+def cmd_report(args: argparse.Namespace) -> int:
+    formats = output_formats(args)
+    report = load_report(args.report)
+    prepare_output(args.output)
+    emit_reports(report, args, formats)
     return EXIT_OK
 
 
-def cmd_checks(_args: argparse.Namespace) -> int:
-    from checks import CHECKS
+def emit_reports(report: Report, args: argparse.Namespace, formats: Sequence[str]) -> None:
+    """Print the formats on stdout (only the table when files are written) and write files with ``-o``."""
+    from reports import render, write_reports
 
-    for name in sorted(CHECKS):
-        print(f"{name:24} {CHECKS[name].description}")
+    width = max(80, args.width or shutil.get_terminal_size((120, 40)).columns)
+    for name in formats:
+        if args.output is None or name == "table":
+            text = render(report, name, width=width, color=args.color)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.output is not None:
+        for path in write_reports(report, args.output, formats):
+            print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_checks(_args: argparse.Namespace) -> int:
+    from checks import all_checks
+
+    for name, chk in all_checks().items():
+        print(f"{name:24} {chk.description}")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from validator.lab.demo import run_demo
+    from validator.lab.demo import default_topology, run_demo
 
-    return run_demo(args)
-
-
-def _progress(quiet: bool) -> Callable[[str], None]:
-    start = time.monotonic()
-
-    def emit(message: str) -> None:
-        if not quiet:
-            print(f"[{time.monotonic() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    return emit
+    formats = output_formats(args)
+    prepare_output(args.output)
+    progress, display = progress_display(args.quiet)
+    try:
+        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress)
+    finally:
+        if display is not None:
+            display.close()
+    emit_reports(outcome.report, args, formats)
+    print()
+    if outcome.mismatches:
+        print(f"demo: {len(outcome.mismatches)} verdict(s) differ from the lab's ground truth:")
+        for mismatch in outcome.mismatches:
+            print(f"  {mismatch}")
+        return EXIT_FAIL
+    summary = outcome.report.summary
+    print(
+        f"demo: all {summary.pairs} pair verdicts match the faults the lab engineered "
+        f"({summary.failed} fail, {summary.errors} error by design); lab torn down."
+    )
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -107,6 +107,20 @@ class Vmk:
 
 
 @dataclass(frozen=True)
+class ExpectedVmk:
+    """A vMotion vmk as the inventory declares it; ``mtu`` None when not declared."""
+
+    name: str
+    addresses: tuple[IPInterface, ...] = ()
+    mtu: int | None = None
+
+    def as_vmk(self, netstack: str = VMOTION_NETSTACK) -> Vmk:
+        """The declared vmk as a found one would look (planning a host that could not be discovered)."""
+        return Vmk(name=self.name, netstack=netstack, mtu=self.mtu or 1500, addresses=self.addresses,
+                   tags=("VMotion",))
+
+
+@dataclass(frozen=True)
 class HostTarget:
     """One host of the inventory: where to connect."""
 
@@ -130,6 +144,8 @@ class HostInfo:
     vmks: tuple[Vmk, ...] = ()  # vmks on the probed stack
     other_vmks: tuple[Vmk, ...] = ()  # vmks on every other stack (for configuration checks)
     netstacks: tuple[str, ...] = ()
+    expected_vmks: tuple[ExpectedVmk, ...] | None = None  # what the inventory declares (None: nothing)
+    cluster: str | None = None  # the mesh is planned within each cluster
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -208,37 +224,8 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Summary:
-    pairs: int
-    passed: int
-    failed: int
-    errors: int
-    findings_error: int = 0
+class CheckSettings:
+    """Thresholds the checks judge by (an inventory's optional ``[checks]`` table)."""
 
-    @property
-    def verdict(self) -> str:
-        return "pass" if self.failed == 0 and self.errors == 0 and self.pairs > 0 else "fail"
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything one validation run produced."""
-
-    started_at: str
-    duration_s: float
-    netstack: str
-    hosts: tuple[HostInfo, ...]
-    pairs: tuple[PairResult, ...]
-    findings: tuple[Finding, ...] = ()
-    schema: str = REPORT_SCHEMA
-
-    @property
-    def summary(self) -> Summary:
-        statuses = [p.status for p in self.pairs]
-        return Summary(
-            pairs=len(statuses),
-            passed=statuses.count(PairStatus.PASS),
-            failed=statuses.count(PairStatus.FAIL),
-            errors=statuses.count(PairStatus.ERROR),
-            findings_error=sum(1 for f in self.findings if f.severity is Severity.ERROR),
-        )
+    max_rtt_ms: float = 150.0  # vMotion (long-distance included) supports up to 150 ms round trip
+    expected_mtu: int | None = None  # every vMotion vmk should have this MTU (None: only consistency)

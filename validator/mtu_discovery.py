@@ -10,11 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from validator.errors import TransportError
+from validator.errors import CommandValueError, TransportError
 from validator.esxi import batch, commands
 from validator.models import PairResult, PingStats, Reason
+from validator.options import ProbeOptions
 from validator.planner import bisect_next
-from validator.probe import ProbeOptions, read_outcome
+from validator.probe import read_outcome
 from validator.transport import Executor, run_script
 
 SMALL_PAYLOAD = 56  # the reachability probe's payload: known to pass for a reachable pair
@@ -32,7 +33,7 @@ def discover_max_mtu(
     executors: Mapping[str, Executor],
     results: Sequence[PairResult],
     options: ProbeOptions,
-    progress: Callable[[str], None] = lambda _m: None,
+    progress: Callable[[str], None] = lambda _m: None,  # a step's one-line news
 ) -> list[PairResult]:
     """Fill ``max_mtu`` of every path-MTU pair whose source host is connected."""
     out = list(results)
@@ -73,13 +74,17 @@ def _probe_round(executor: Executor, searches: Sequence[_Search], options: Probe
         plan = search.result.plan
         mid = bisect_next(search.low_ok, search.high_bad)
         assert mid is not None
-        size = commands.payload_for_mtu(mid, plan.family)
-        jobs[f"b{n}"] = {
-            "mtu": commands.vmkping(
-                plan.dst_ip, netstack=options.netstack, vmk=plan.src_vmk, count=2,
-                interval=options.interval, timeout=options.timeout, size=size, df=True,
-            )
-        }
+        try:
+            jobs[f"b{n}"] = {
+                "mtu": commands.vmkping(
+                    plan.dst_ip, netstack=options.netstack, vmk=plan.src_vmk, count=2, interval=options.interval,
+                    timeout=options.timeout, size=commands.payload_for_mtu(mid, plan.family), df=True,
+                )
+            }
+        except CommandValueError:  # below the smallest MTU worth testing: the search ends here
+            continue
+    if not jobs:
+        return [None] * len(searches)
     script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False)
     try:
         result = run_script(executor, script, options.session_timeout(len(jobs), options.probe_seconds(2)))
@@ -87,8 +92,8 @@ def _probe_round(executor: Executor, searches: Sequence[_Search], options: Probe
         return [None] * len(searches)
     framed = batch.split_output(result.stdout, nonce)
     passed: list[bool | None] = []
-    for tag in jobs:
-        out = framed.get(f"{tag}/mtu")
+    for n in range(len(searches)):
+        out = framed.get(f"b{n}/mtu")
         outcome = read_outcome(out.stdout) if out is not None else None
         passed.append(outcome.received > 0 if isinstance(outcome, PingStats) else None)
     return passed

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from validator.models import Family, HostInfo, PairPlan, Vmk
 
 
-def plan_mesh(hosts: Sequence[HostInfo]) -> list[PairPlan]:
+def plan_mesh(hosts: Sequence[HostInfo], *, cross_cluster: bool = False) -> list[PairPlan]:
     """Directed pairs, same address family only, one per family the two vmks share.
 
-    Hosts are taken in the given order; a host whose vmks are unknown contributes nothing.
+    Pairs stay within each cluster (vMotion's usual domain) unless ``cross_cluster``; hosts without a
+    cluster form one group. Hosts are taken in the given order; a host whose vmks are unknown contributes
+    nothing.
     """
     plans: list[PairPlan] = []
     for src in hosts:
         for dst in hosts:
-            if src.name == dst.name:
+            if src.name == dst.name or (not cross_cluster and src.cluster != dst.cluster):
                 continue
             for src_vmk in src.vmks:
                 for dst_vmk in dst.vmks:

@@ -7,43 +7,15 @@ probe at the pair's MTU. Pairs run in parallel on the host, at most ``concurrenc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from validator.classify import ProbeFailure, ProbeOutcome, classify_pair, error_result
 from validator.errors import CommandValueError, ParseError, TransportError
 from validator.esxi import batch, commands, parsers
-from validator.models import VMOTION_NETSTACK, PairPlan, PairResult, Reason
+from validator.models import PairPlan, PairResult, Reason
+from validator.options import ProbeOptions
 from validator.transport import Executor, run_script
 
 WARM, REACH, MTU = "warm", "reach", "mtu"
-
-
-@dataclass(frozen=True)
-class ProbeOptions:
-    """How hard to probe; defaults suit a LAN or a lab (RTT well under a second)."""
-
-    netstack: str = VMOTION_NETSTACK
-    count: int = 3
-    interval: float = 0.2
-    timeout: float = 1.0
-    concurrency: int = 32
-    mtu: int | None = None  # test this MTU instead of the smaller of the two vmks' MTUs
-    warmup: bool = True
-    command_timeout: float = 120.0  # floor of every probe session's timeout (inventory ssh.command_timeout)
-
-    def mtu_for(self, plan: PairPlan) -> int:
-        return self.mtu if self.mtu is not None else plan.mtu
-
-    def session_timeout(self, jobs: int, seconds_per_job: float) -> float:
-        """How long a host's probe session may take: the estimate with room for a loaded host, and never
-        less than the inventory's ``command_timeout``."""
-        waves = -(-jobs // max(1, self.concurrency))
-        return max(self.command_timeout, 3 * waves * seconds_per_job + 30.0)
-
-    def probe_seconds(self, count: int | None = None) -> float:
-        """Upper bound of one vmkping run."""
-        n = self.count if count is None else count
-        return (n - 1) * self.interval + self.timeout + 1.0
 
 
 def pair_commands(plan: PairPlan, options: ProbeOptions) -> dict[str, str]:

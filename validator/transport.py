@@ -1,12 +1,14 @@
 """Run commands on hosts: a small protocol, and its paramiko implementation.
 
 Everything above this module talks to :class:`Executor` and :class:`CommandResult`, never to
-paramiko, so tests can inject a :class:`~validator.replay.ReplayConnector`. paramiko's errors are
+paramiko, so tests and other sources can inject their own :class:`Connector`. paramiko's errors are
 mapped to :mod:`validator.errors` here and nowhere else. Secrets never enter an error message.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import socket
 import threading
 import time
@@ -17,8 +19,8 @@ from typing import Protocol
 import paramiko
 
 from validator.errors import AuthError, CommandTimeout, ConnectError, HostKeyError, TransportError
-from validator.inventory import SshSettings
 from validator.models import HostTarget
+from validator.ssh_settings import SshSettings
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,6 @@ class CommandResult:
     exit_status: int
     stdout: str
     stderr: str = ""
-
-    @property
-    def succeeded(self) -> bool:
-        return self.exit_status == 0
 
 
 class Executor(Protocol):
@@ -128,12 +126,18 @@ def open_socket(target: HostTarget, timeout: float) -> socket.socket:
     return sock
 
 
+def sha256_fingerprint(key: paramiko.PKey) -> str:
+    """``SHA256:...`` as ``ssh-keygen -lf`` prints it."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
 def map_connect_error(exc: Exception, target: HostTarget, settings: SshSettings) -> TransportError:
     """Translate a paramiko/socket failure into the project's error, with a message an admin can act on."""
     where = f"{target.address}:{target.port}"
     if isinstance(exc, paramiko.BadHostKeyException):
         return HostKeyError(
-            f"host key for {where} CHANGED (got {exc.key.get_name()} {exc.key.get_fingerprint().hex()}); "
+            f"host key for {where} CHANGED (got {exc.key.get_name()} {sha256_fingerprint(exc.key)}); "
             f"if the host was reinstalled, remove its line from {settings.known_hosts} and trust the new key",
             target.name,
         )

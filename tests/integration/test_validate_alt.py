@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.conftest import Lab
+from validator import validate
 from validator.inventory import load_inventory
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
-from validator.runner import RunOptions, run_validation
-from validator.transport import SshConnector
 
 pytestmark = pytest.mark.lab
 
 
 def test_alt_topology_matches_ground_truth(alt_lab: Lab) -> None:
     inventory = load_inventory(alt_lab.inventory)
-    report = run_validation(inventory.hosts, SshConnector(inventory.ssh, alt_lab.password), RunOptions())
+    report = validate(inventory, password=alt_lab.password)
     truth = load_ground_truth(alt_lab.ground_truth)
     assert [str(m) for m in compare_with_ground_truth(report, truth)] == []
     assert len(report.pairs) == len(truth) > 0
@@ -36,7 +35,7 @@ def test_generated_dual_stack_multi_nic_lab_matches(tmp_path_factory: pytest.Tem
     with running_lab(topology, state):  # torn down even when an assertion fails
         inventory = load_inventory(state / "inventory.toml")
         password = (state / "password").read_text().strip()
-        report = run_validation(inventory.hosts, SshConnector(inventory.ssh, password), RunOptions())
+        report = validate(inventory, password=password)
         truth = load_ground_truth(state / "ground_truth.json")
     assert [str(m) for m in compare_with_ground_truth(report, truth)] == []
     assert len(report.pairs) == 5 * 4 * 3 * 3 * 2

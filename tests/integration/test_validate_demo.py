@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import inventory_of
 from tests.integration.conftest import Lab
+from validator import validate
 from validator.cli import main
 from validator.inventory import load_inventory
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
 from validator.models import HostStatus, Reason
-from validator.runner import run_validation
+from validator.report import Report
 from validator.transport import SshConnector
 
 pytestmark = pytest.mark.lab
@@ -44,9 +46,7 @@ def demo_run(demo_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 def test_every_verdict_matches_ground_truth(demo_lab: Lab, demo_run: dict[str, object]) -> None:
     report = json.loads((Path(str(demo_run["dir"])) / "report.json").read_text())
-    from reports.json_report import from_dict
-
-    mismatches = compare_with_ground_truth(from_dict(report), load_ground_truth(demo_lab.ground_truth))
+    mismatches = compare_with_ground_truth(Report.from_dict(report), load_ground_truth(demo_lab.ground_truth))
     assert [str(m) for m in mismatches] == []
     reasons = {p["reason"] for p in report["pairs"]}
     # the demo engineers every fault knob that shows up as a pair verdict
@@ -132,16 +132,16 @@ def test_strict_host_keys_refuse_unknown_and_changed(demo_lab: Lab, tmp_path: Pa
     empty.write_text("")
     ssh = inventory.ssh.__class__(**{**inventory.ssh.__dict__, "known_hosts": empty})
     hosts = inventory.hosts[:2]
-    report = run_validation(hosts, SshConnector(ssh, demo_lab.password))
+    report = validate(inventory_of(hosts), connector=SshConnector(ssh, demo_lab.password))
     assert all(h.status in (HostStatus.HOST_KEY, HostStatus.UNREACHABLE) for h in report.hosts)
     assert any(h.status is HostStatus.HOST_KEY and "unknown" in (h.error or "") for h in report.hosts)
 
     # accept-new records the keys, then strict accepts them
     accept = ssh.__class__(**{**ssh.__dict__, "host_key_policy": "accept-new"})
     ok_host = [h for h in inventory.hosts if h.target.name in _sshd_hosts(demo_lab)][:1]
-    run_validation(ok_host, SshConnector(accept, demo_lab.password))
+    validate(inventory_of(ok_host), connector=SshConnector(accept, demo_lab.password))
     assert ok_host[0].target.address in empty.read_text()
-    again = run_validation(ok_host, SshConnector(ssh, demo_lab.password))
+    again = validate(inventory_of(ok_host), connector=SshConnector(ssh, demo_lab.password))
     assert again.hosts[0].status is HostStatus.OK
 
     # a changed key is refused even under accept-new
@@ -152,7 +152,7 @@ def test_strict_host_keys_refuse_unknown_and_changed(demo_lab: Lab, tmp_path: Pa
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(fake_key)], check=True)
     other = fake_key.with_suffix(".pub").read_text().split()[1]
     empty.write_text(f"{line[0]} {line[1]} {other}\n")
-    changed = run_validation(ok_host, SshConnector(accept, demo_lab.password))
+    changed = validate(inventory_of(ok_host), connector=SshConnector(accept, demo_lab.password))
     assert changed.hosts[0].status is HostStatus.HOST_KEY
     assert "CHANGED" in (changed.hosts[0].error or "")
 
@@ -182,6 +182,6 @@ def test_key_file_login_without_password(demo_lab: Lab, tmp_path: Path, monkeypa
     inventory = load_inventory(inventory_path)
     assert inventory.ssh.password_env is None
     hosts = [h for h in inventory.hosts if h.target.name in _sshd_hosts(demo_lab)][:2]
-    report = run_validation(hosts, SshConnector(inventory.ssh, None))
+    report = validate(inventory_of(hosts), connector=SshConnector(inventory.ssh, None))
     assert [h.status for h in report.hosts] == [HostStatus.OK, HostStatus.OK]
     assert all(h.vmks for h in report.hosts)

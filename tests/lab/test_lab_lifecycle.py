@@ -22,10 +22,10 @@ from tests.lab.conftest import (
     sample_topology,
     ssh_connect,
 )
+from validator.cli import main as cli_main
 from validator.errors import LabError
 from validator.lab import sshd
 from validator.lab.api import LabState, lab_down, lab_status, lab_up
-from validator.lab.cli import main as lab_main
 from validator.lab.generate import generate_toml
 from validator.lab.netbuild import Names, existing_netns, existing_root_links, netns_pids
 from validator.lab.topology import HostSpec, Topology, parse_topology_text
@@ -64,7 +64,7 @@ def test_cli_up_status_down_restores_the_machine(tmp_path: Path) -> None:
     topology = tmp_path / "mini.toml"
     topology.write_text(text)
     state = tmp_path / "state"
-    cli = [sys.executable, "-m", "validator.lab.cli"]
+    cli = [sys.executable, "-m", "validator.cli", "lab"]
     before = machine_snapshot()
 
     started = time.monotonic()
@@ -175,12 +175,12 @@ def test_refuses_without_root_or_linux(monkeypatch: pytest.MonkeyPatch, tmp_path
                                        capsys: pytest.CaptureFixture[str]) -> None:
     args = ["up", "--topology", str(SAMPLES / "mini.toml"), "--state", str(tmp_path / "s")]
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert lab_main(args) == 2
+    assert cli_main(["lab", *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "root" in err
-    assert lab_main(["down", "--state", str(tmp_path / "s")]) == 2
+    assert cli_main(["lab", "down", "--state", str(tmp_path / "s")]) == 2
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert lab_main(args) == 2
+    assert cli_main(["lab", *args]) == 2
     assert "Linux" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
 
@@ -188,7 +188,7 @@ def test_refuses_without_root_or_linux(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_bad_topology_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text((SAMPLES / "mini.toml").read_text().replace("198.19.10.11/24", "10.1.1.11/24"))
-    assert lab_main(["up", "--topology", str(bad), "--state", str(tmp_path / "s")]) == 2
+    assert cli_main(["lab", "up", "--topology", str(bad), "--state", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "mini-a1" in err and "outside 198.18.0.0/15" in err
-    assert lab_main(["up", "--hosts", "500", "--state", str(tmp_path / "s")]) == 2
+    assert cli_main(["lab", "up", "--hosts", "500", "--state", str(tmp_path / "s")]) == 2

@@ -7,11 +7,11 @@ inventory or discovered value can inject shell syntax, even if a validation rule
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
+from validator import limits
 from validator.errors import CommandValueError
 from validator.models import Family, IPAddress
 
@@ -34,19 +34,9 @@ __all__ = [
 ]
 
 _VMK_RE = re.compile(r"vmk[0-9]{1,4}")
-_NETSTACK_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _IP_TEXT_RE = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 _WORD_RE = re.compile(r"[A-Za-z0-9_.:=/+,@-]{1,128}")
 FORMATTERS = frozenset({"csv", "xml", "keyvalue", "json"})
-
-# vmkping limits (inclusive)
-COUNT_RANGE = (1, 100)
-SIZE_RANGE = (0, 65507)
-INTERVAL_RANGE = (0.01, 10.0)
-TIMEOUT_RANGE = (0.1, 60.0)
-TTL_RANGE = (1, 255)
-MTU_RANGE = (68, 65535)
-
 
 def _join(words: list[str]) -> str:
     return " ".join(shlex.quote(word) for word in words)
@@ -61,9 +51,10 @@ def validate_vmk(name: object) -> str:
 
 def validate_netstack(name: object) -> str:
     """A netstack instance name (``vmotion``, ``defaultTcpipStack``, ...)."""
-    if not isinstance(name, str) or not _NETSTACK_RE.fullmatch(name):
-        raise CommandValueError(f"not a netstack name: {name!r}")
-    return name
+    try:
+        return limits.check_netstack(name)
+    except ValueError as exc:
+        raise CommandValueError(str(exc)) from None
 
 
 def validate_ip(text: object) -> IPv4Address | IPv6Address:
@@ -88,21 +79,19 @@ def validate_ip(text: object) -> IPv4Address | IPv6Address:
     return address
 
 
-def _int(name: str, value: object, bounds: tuple[int, int]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
-        raise CommandValueError(f"{name} must be an integer in {bounds[0]}..{bounds[1]}, got {value!r}")
-    return value
+def _int(value: object, limit: limits.Limit) -> int:
+    try:
+        return limit.check_int(value)
+    except ValueError as exc:
+        raise CommandValueError(str(exc)) from None
 
 
-def _float(name: str, value: object, bounds: tuple[float, float]) -> str:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not bounds[0] <= value <= bounds[1]
-    ):
-        raise CommandValueError(f"{name} must be a number in {bounds[0]}..{bounds[1]}, got {value!r}")
-    return f"{float(value):.3f}".rstrip("0").rstrip(".")
+def _float(value: object, limit: limits.Limit) -> str:
+    try:
+        checked = limit.check(value)
+    except ValueError as exc:
+        raise CommandValueError(str(exc)) from None
+    return f"{float(checked):.3f}".rstrip("0").rstrip(".")
 
 
 def _family(value: object) -> Family:
@@ -141,19 +130,19 @@ def vmkping(
         words.append(f"++netstack={validate_netstack(netstack)}")
     if vmk is not None:
         words += ["-I", validate_vmk(vmk)]
-    words += ["-c", str(_int("count", count, COUNT_RANGE))]
+    words += ["-c", str(_int(count, limits.COUNT))]
     if interval is not None:
-        words += ["-i", _float("interval", interval, INTERVAL_RANGE)]
+        words += ["-i", _float(interval, limits.INTERVAL)]
     if timeout is not None:
-        words += ["-W", _float("timeout", timeout, TIMEOUT_RANGE)]
+        words += ["-W", _float(timeout, limits.TIMEOUT)]
     if size is not None:
-        words += ["-s", str(_int("size", size, SIZE_RANGE))]
+        words += ["-s", str(_int(size, limits.PAYLOAD))]
     if not isinstance(df, bool):
         raise CommandValueError(f"df must be a bool, got {df!r}")
     if df:
         words.append("-d")
     if ttl is not None:
-        words += ["-t", str(_int("ttl", ttl, TTL_RANGE))]
+        words += ["-t", str(_int(ttl, limits.TTL))]
     words.append(str(address))
     return _join(words)
 
@@ -216,11 +205,11 @@ def tag_get(vmk: str, *, formatter: str | None = None) -> str:
 
 def payload_for_mtu(mtu: int, family: Family) -> int:
     """ICMP payload that fills an ``mtu``-byte packet: MTU-28 (IPv4), MTU-48 (IPv6)."""
-    mtu = _int("mtu", mtu, MTU_RANGE)
+    mtu = _int(mtu, limits.MTU)
     return mtu - _family(family).header_bytes
 
 
 def mtu_for_payload(payload: int, family: Family) -> int:
     """The packet size (MTU) an ICMP ``payload`` fills: payload+28 (IPv4), payload+48 (IPv6)."""
-    payload = _int("payload", payload, SIZE_RANGE)
+    payload = _int(payload, limits.PAYLOAD)
     return payload + _family(family).header_bytes

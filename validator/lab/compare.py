@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from validator.models import PairResult, PairStatus, Report
+from validator.models import PairResult, PairStatus
+from validator.report import Report
 
 PairKey = tuple[str, str, str, str, str]
 

@@ -1,17 +1,29 @@
-"""``vmotion-validator demo``: lab up, full validation, report, lab down - and proof against ground truth."""
+"""``vmotion-validator demo``: lab up, full validation through :func:`validator.validate`, lab down, and
+every verdict compared with the lab's ground truth."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from validator.api import validate
 from validator.inventory import load_inventory
+from validator.lab.api import running_lab
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
+from validator.options import RunOptions
+from validator.progress import ProgressCallback
+from validator.report import Report
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """The run's report, and every verdict that differs from what the lab engineered (empty: all match)."""
+
+    report: Report
+    mismatches: tuple[str, ...]
 
 
 def default_topology() -> Path:
@@ -23,32 +35,14 @@ def default_topology() -> Path:
     return Path("samples/lab/demo.toml")
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    """Exit 0 when the run worked and every verdict matches what the lab engineered."""
-    from validator.cli import EXIT_FAIL, EXIT_OK, finish, run_options, validate_inventory, with_inventory
-    from validator.lab.api import running_lab
-
-    options = run_options(args)
-    topology = args.topology or default_topology()
+def run_demo(
+    topology: Path, state: Path | None, options: RunOptions, progress: ProgressCallback | None = None
+) -> DemoOutcome:
+    """Build the lab, validate it, compare with its ground truth, and tear it down (also on failure)."""
     with tempfile.TemporaryDirectory(prefix="vmv-demo-") as scratch:
-        state = args.state or Path(scratch) / "lab"
-        with running_lab(topology, state):
-            inventory = load_inventory(state / "inventory.toml")
-            env_name = inventory.ssh.password_env
-            if env_name and not os.environ.get(env_name):
-                os.environ[env_name] = (state / "password").read_text(encoding="utf-8").strip()
-            report = validate_inventory(inventory, with_inventory(options, inventory), args)
-            finish(report, args)
-            mismatches = compare_with_ground_truth(report, load_ground_truth(state / "ground_truth.json"))
-    print()
-    if mismatches:
-        print(f"demo: {len(mismatches)} verdict(s) differ from the lab's ground truth:")
-        for mismatch in mismatches:
-            print(f"  {mismatch}")
-        return EXIT_FAIL
-    print(
-        f"demo: all {len(report.pairs)} pair verdicts match the faults the lab engineered "
-        f"({report.summary.failed} fail, {report.summary.errors} error by design); lab torn down.",
-        file=sys.stdout,
-    )
-    return EXIT_OK
+        state_dir = state or Path(scratch) / "lab"
+        with running_lab(topology, state_dir) as lab:
+            inventory = load_inventory(lab.inventory)
+            report = validate(inventory, options=options, password=lab.password(), progress=progress)
+            mismatches = compare_with_ground_truth(report, load_ground_truth(lab.ground_truth))
+    return DemoOutcome(report=report, mismatches=tuple(str(m) for m in mismatches))

@@ -1,0 +1,55 @@
+"""The one entry point for a whole validation: :func:`validate`.
+
+The CLI, the demo, the pytest plugin and user code all call it; none of them rebuilds the pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from validator.discovery import Discoverer
+from validator.esxcli_discovery import EsxcliDiscoverer
+from validator.inventory import Inventory
+from validator.options import RunOptions, checked_options
+from validator.progress import ProgressCallback, ProgressTracker, ignore_progress
+from validator.report import Report
+from validator.runner import run_validation
+from validator.ssh_settings import resolve_password
+from validator.transport import Connector, SshConnector
+
+
+def validate(
+    inventory: Inventory,
+    *,
+    options: RunOptions | None = None,
+    password: str | None = None,
+    connector: Connector | None = None,
+    discoverer: Discoverer | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Validate the vMotion mesh of the inventory's hosts and return the report.
+
+    Every option and check name is checked before any host is touched (:class:`~validator.errors.UsageError`).
+    The inventory's ``ssh.command_timeout`` bounds every remote session and its ``[checks]`` table gives the
+    thresholds (unless ``options.check_settings`` is set). The SSH password is ``password`` or else the
+    environment variable the inventory names (:class:`~validator.errors.InventoryError` when it is named but
+    unset); nothing prompts. ``connector`` (how to reach a host) and ``discoverer`` (how to describe one)
+    default to SSH and esxcli; ``progress`` receives a :class:`~validator.progress.ProgressEvent` per step.
+    Host failures are results in the report, never exceptions.
+    """
+    checked = checked_options(options or RunOptions())
+    probe = replace(checked.probe, command_timeout=inventory.ssh.command_timeout)
+    checked = replace(checked, probe=probe)
+    if connector is None:
+        secret = password if password is not None else resolve_password(inventory.ssh)
+        connector = SshConnector(inventory.ssh, secret)
+    tracker = ProgressTracker(progress or ignore_progress, len(inventory.hosts))
+    tracker.note(f"validating {len(inventory.hosts)} host(s) from {inventory.path} on the {probe.netstack} stack")
+    return run_validation(
+        inventory.hosts,
+        connector=connector,
+        discoverer=discoverer or EsxcliDiscoverer(),
+        options=checked,
+        tracker=tracker,
+        check_settings=checked.check_settings or inventory.check_settings,
+    )

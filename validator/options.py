@@ -1,0 +1,88 @@
+"""How a run probes and judges, and the one place where every option is checked against the limits.
+
+:func:`checked_options` runs before any host is touched; it turns a bad value or an unknown check name
+into :class:`~validator.errors.UsageError` with one line naming the option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from validator import limits
+from validator.errors import UsageError
+from validator.models import VMOTION_NETSTACK, CheckSettings, PairPlan
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How hard to probe; defaults suit a LAN or a lab (RTT well under a second)."""
+
+    netstack: str = VMOTION_NETSTACK
+    count: int = 3
+    interval: float = 0.2
+    timeout: float = 1.0
+    concurrency: int = 32
+    mtu: int | None = None  # test this MTU instead of the smaller of the two vmks' MTUs
+    warmup: bool = True
+    command_timeout: float = 120.0  # floor of every probe session's timeout (inventory ssh.command_timeout)
+
+    def mtu_for(self, plan: PairPlan) -> int:
+        return self.mtu if self.mtu is not None else plan.mtu
+
+    def session_timeout(self, jobs: int, seconds_per_job: float) -> float:
+        """How long a host's probe session may take: the estimate with room for a loaded host, and never
+        less than the inventory's ``command_timeout``."""
+        waves = -(-jobs // max(1, self.concurrency))
+        return max(self.command_timeout, 3 * waves * seconds_per_job + 30.0)
+
+    def probe_seconds(self, count: int | None = None) -> float:
+        """Upper bound of one vmkping run."""
+        n = self.count if count is None else count
+        return (n - 1) * self.interval + self.timeout + 1.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a run may be told besides the inventory."""
+
+    probe: ProbeOptions = field(default_factory=ProbeOptions)
+    discover_mtu: bool = False
+    checks: tuple[str, ...] | None = None  # None: every registered check
+    check_settings: CheckSettings | None = None  # None: the inventory's [checks] table, else defaults
+    cross_cluster: bool = False  # plan pairs across clusters too (default: within each cluster)
+    max_parallel_hosts: int = 64
+
+
+def checked_options(options: RunOptions) -> RunOptions:
+    """``options`` if every value is within its limit and every check name is known, else UsageError."""
+    probe = options.probe
+    try:
+        netstack = limits.check_netstack(probe.netstack)
+        limits.COUNT.check(probe.count)
+        limits.INTERVAL.check(probe.interval)
+        limits.TIMEOUT.check(probe.timeout)
+        limits.CONCURRENCY.check(probe.concurrency)
+        limits.COMMAND_TIMEOUT.check(probe.command_timeout, "command_timeout")
+        if probe.mtu is not None:
+            limits.MTU.check(probe.mtu)
+        limits.PARALLEL_HOSTS.check(options.max_parallel_hosts)
+        if options.check_settings is not None:
+            checked_settings(options.check_settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if options.checks is not None:
+        from checks import check_names
+
+        known = check_names()
+        unknown = [name for name in options.checks if name not in known]
+        if unknown:
+            raise UsageError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return replace(options, probe=replace(probe, netstack=netstack))
+
+
+def checked_settings(settings: CheckSettings) -> CheckSettings:
+    """``settings`` if every threshold is within its limit, else ``ValueError`` naming it."""
+    limits.RTT_MS.check(settings.max_rtt_ms)
+    if settings.expected_mtu is not None:
+        limits.MTU.check(settings.expected_mtu, "expected_mtu")
+    return settings
