@@ -38,3 +38,8 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     .venv/bin/python -m pip install -q -e '.[test,vcenter]'
     touch .venv/.installed
 fi
+
+# --- vCenter simulator (tests/vcsim): Go + govmomi from Debian, built into build/vcsim/ -------------
+# Best effort: the rest of the project works without it; tests/vcsim skip with the reason when it is missing.
+./scripts/build-vcsim.sh || echo "install: the vCenter simulator could not be built (tests/vcsim will skip)" >&2
+# --- end vCenter simulator ----------------------------------------------------------------------------
