@@ -387,7 +387,7 @@ def test_run_diff_writes_every_format_prints_the_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, "no such file"),
+        (None, "report not found"),
         (b"", "not JSON"),
         (b'{"schema": "vmotion-validator/report/v1", "started_at": "x", "dur', "not JSON"),
         (b"\xff\xfe{\x00}", "cannot read"),
@@ -433,7 +433,7 @@ def test_run_baseline_and_compare_take_a_report_in_memory(tmp_path: Path) -> Non
     assert run_baseline(good, after, ["table"], None, stdout=out, stderr=err) == 1
     assert "Regressions (1)" in out.getvalue()
     assert run_baseline(tmp_path / "missing.json", after, stdout=out, stderr=err) == 2
-    assert "missing.json: no such file" in err.getvalue()
+    assert "missing.json: report not found" in err.getvalue()
     assert compare(baseline(), baseline(), ["markdown"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
 
 

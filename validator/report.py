@@ -36,6 +36,7 @@ from validator.models import (
     Severity,
     Vmk,
 )
+from validator.textfile import read_user_file
 
 SCHEMA_FILE = "report-v1.json"
 
@@ -351,12 +352,7 @@ def report_from_json(text: str) -> Report:
 def load_report(path: str | Path) -> Report:
     """Read a saved ``report.json``; :class:`ReportFormatError` naming the file and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportFormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportFormatError(f"{path}: cannot read: {exc}") from None
+    text = read_user_file(path, ReportFormatError, "report")
     try:
         return report_from_json(text)
     except ReportFormatError as exc:
