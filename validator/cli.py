@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_arguments(demo, default_output=Path("demo-report"))
     demo.set_defaults(func=cmd_demo)
 
+    diff = sub.add_parser("diff", help="compare two saved reports: regressions, fixes, what was added or removed")
+    diff.add_argument("before", type=Path, help="the baseline report.json (before the change)")
+    diff.add_argument("after", type=Path, help="the report.json after the change")
+    diff.add_argument("--format", default="table", help="comma-separated: table, json, markdown (first is printed)")
+    diff.add_argument("-o", "--output", type=Path, default=None, help="write diff.txt/diff.json/diff.md here")
+    diff.set_defaults(func=cmd_diff)
+
     checks = sub.add_parser("checks", help="list the configuration checks")
     checks.set_defaults(func=cmd_checks)
 
@@ -97,6 +104,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--ask-password", action="store_true",
                        help="prompt for the SSH password (instead of ssh.password_env)")
     probe.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
+    probe.add_argument("--baseline", type=Path, default=None,
+                       help="a report.json from before the change: print what got worse; exit 1 only on regressions")
 
 
 def add_output_arguments(
@@ -104,8 +113,8 @@ def add_output_arguments(
 ) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--format", default=None,
-                     help="comma-separated formats: table, json, markdown (default: table; with -o DIR also "
-                          "json and markdown files)")
+                     help="comma-separated formats: table, json, markdown, junit, html (default: table; with -o DIR "
+                          "also json and markdown files)")
     out.add_argument("-o", "--output", type=Path, default=default_output, help="write one file per format here")
     out.add_argument("--width", type=int, default=None, help="terminal width for the table (default: detected)")
     out.add_argument("--color", action="store_true", help="colour the table")
@@ -154,6 +163,7 @@ def prepare_output(output: Path | None) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     inventory = load_inventory(args.inventory)
     formats = output_formats(args)
+    baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
     options = run_options(args)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
@@ -164,7 +174,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if display is not None:
             display.close()
     emit_reports(report, args, formats)
+    if baseline is not None:
+        from validator.diff_cli import compare
+
+        return compare(baseline, report, ("table", "json", "markdown") if args.output else ("table",), args.output)
     return report.exit_code(strict=args.strict)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from validator.diff_cli import run_diff
+
+    names = tuple(n.strip() for n in args.format.split(",") if n.strip())
+    return run_diff(args.before, args.after, names, args.output)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ from validator.errors import InventoryError
 from validator.models import CheckSettings, ExpectedVmk, HostTarget, IPInterface
 from validator.options import checked_settings
 from validator.ssh_settings import SshSettings, ssh_settings_from_table
+from validator.textfile import read_user_file
 
 _HOST_KEYS = {"name", "address", "port", "vmks", "cluster"}
 _VMK_KEYS = {"name", "ip", "mtu"}
@@ -69,20 +70,11 @@ class Inventory:
     hosts: tuple[InventoryHost, ...]
     check_settings: CheckSettings = field(default_factory=CheckSettings)
 
-    @property
-    def targets(self) -> tuple[HostTarget, ...]:
-        return tuple(h.target for h in self.hosts)
-
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read, parse and validate an inventory file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InventoryError(f"{path}: inventory file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"{path}: cannot read inventory: {exc}") from None
+    text = read_user_file(path, InventoryError, "inventory")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

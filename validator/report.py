@@ -36,6 +36,7 @@ from validator.models import (
     Severity,
     Vmk,
 )
+from validator.textfile import read_user_file
 
 SCHEMA_FILE = "report-v1.json"
 
@@ -172,6 +173,8 @@ def _pair(pair: PairResult) -> dict[str, Any]:
         "rtt_min_ms": pair.rtt_min_ms,
         "rtt_max_ms": pair.rtt_max_ms,
         "planned_mtu": p.mtu,
+        "routed_by": pair.routed_by,
+        "src_prefix": p.src_prefix,
     }
     if pair.status is not PairStatus.PASS:
         d["raw"] = dict(pair.raw)
@@ -261,6 +264,7 @@ def _pair_from(d: Mapping[str, Any]) -> PairResult:
         dst_ip=ip_address(d["dst_ip"]),
         family=Family(d["family"]) if d.get("family") else Family.of(src_ip),
         mtu=d.get("planned_mtu") or d["mtu_tested"] or 0,
+        src_prefix=d.get("src_prefix"),
     )
     return PairResult(
         plan=plan,
@@ -274,6 +278,7 @@ def _pair_from(d: Mapping[str, Any]) -> PairResult:
         rtt_max_ms=d.get("rtt_max_ms"),
         ttl=d["ttl"],
         routed=d["routed"],
+        routed_by=d.get("routed_by"),
         mtu_tested=d["mtu_tested"],
         mtu_ok=d["mtu_ok"],
         max_mtu=d["max_mtu"],
@@ -331,20 +336,23 @@ def report_from_json(text: str) -> Report:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFormatError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise ReportFormatError("not a report: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ReportFormatError(f"expected a JSON object, got {type(data).__name__}")
-    return Report.from_dict(data)
+    schema = data.get("schema")
+    if schema != REPORT_SCHEMA:
+        raise ReportFormatError(f"schema {schema!r} is not {REPORT_SCHEMA}")
+    try:
+        return Report.from_dict(data)
+    except (RecursionError, OverflowError) as exc:
+        raise ReportFormatError(f"not a report: {type(exc).__name__}") from None
 
 
 def load_report(path: str | Path) -> Report:
     """Read a saved ``report.json``; :class:`ReportFormatError` naming the file and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportFormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportFormatError(f"{path}: cannot read: {exc}") from None
+    text = read_user_file(path, ReportFormatError, "report")
     try:
         return report_from_json(text)
     except ReportFormatError as exc:
