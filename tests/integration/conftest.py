@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.conftest import lab_missing, own_topology
+from tests.lab.conftest import lab_missing, own_topology, own_topology_text
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "lab"
 
@@ -46,6 +46,14 @@ def own_lab(text: str, source: str, tmp_path_factory: pytest.TempPathFactory) ->
     state = tmp_path_factory.mktemp("lab") / "state"
     with running_lab(own_topology(text, source), state):
         yield Lab(state, (state / "password").read_text().strip())
+
+
+def own_sample(name: str, folder: Path) -> Path:
+    """samples/lab/NAME.toml under the test's own prefix and management subnet, written into folder."""
+    sample = SAMPLES / f"{name}.toml"
+    path = folder / sample.name
+    path.write_text(own_topology_text(sample.read_text(encoding="utf-8"), str(sample)), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")

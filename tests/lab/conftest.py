@@ -82,13 +82,23 @@ def claim_mgmt_octet() -> int:
     raise RuntimeError(f"no free management /24 left in 198.18.{MGMT_POOL.start}-{MGMT_POOL.stop - 1}.0")
 
 
-def own_topology(text: str, source: str, prefix: str | None = None) -> Topology:
-    """A topology moved to a random prefix and a management /24 claimed for this test process."""
+def own_topology_text(text: str, source: str, prefix: str | None = None) -> str:
+    """A topology's TOML text moved to a random prefix and a management /24 claimed for this test process."""
     mgmt = parse_topology_text(text, source).lab.mgmt_subnet
     assert mgmt.prefixlen >= 24, f"{source}: the tests move mgmt_subnet by its /24, not {mgmt}"
     old = ".".join(str(mgmt.network_address).split(".")[:3]) + "."
     text = text.replace(f'"{old}', f'"198.18.{claim_mgmt_octet()}.')
-    return parse_topology_text(text, source).with_prefix(prefix or new_prefix())
+    line = f'prefix = "{prefix or new_prefix()}"'
+    text, found = re.subn(r'(?m)^prefix\s*=\s*"[^"]*"', line, text, count=1)
+    if not found:
+        text = re.sub(r"(?m)^\[lab\]\s*$", f"[lab]\n{line}", text, count=1)
+    parse_topology_text(text, source)
+    return text
+
+
+def own_topology(text: str, source: str, prefix: str | None = None) -> Topology:
+    """A topology moved to a random prefix and a management /24 claimed for this test process."""
+    return parse_topology_text(own_topology_text(text, source, prefix), source)
 
 
 def sample_topology(name: str, prefix: str | None = None) -> Topology:

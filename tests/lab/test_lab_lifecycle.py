@@ -21,6 +21,7 @@ from tests.lab.conftest import (
     needs_lab,
     new_prefix,
     own_topology,
+    own_topology_text,
     quiet,
     run,
     sample_topology,
@@ -32,7 +33,7 @@ from validator.lab import sshd
 from validator.lab.api import LabState, lab_down, lab_status, lab_up
 from validator.lab.generate import generate_toml
 from validator.lab.netbuild import Names, netns_pids
-from validator.lab.topology import HostSpec, Topology
+from validator.lab.topology import HostSpec, Topology, parse_topology_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,12 +59,9 @@ def lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def mini_file(tmp_path: Path) -> tuple[Topology, Path]:
     """samples/lab/mini.toml under the test's own prefix and management subnet, as a file for the CLI."""
-    topo = sample_topology("mini")
-    text = (SAMPLES / "mini.toml").read_text().replace('prefix = "vmvmini"', f'prefix = "{topo.lab.prefix}"')
-    text = text.replace('"198.18.250.', f'"{str(topo.lab.mgmt_address).rsplit(".", 1)[0]}.')
     path = tmp_path / "mini.toml"
-    path.write_text(text)
-    return topo, path
+    path.write_text(own_topology_text((SAMPLES / "mini.toml").read_text(), str(SAMPLES / "mini.toml")))
+    return parse_topology_text(path.read_text(), str(path)), path
 
 
 def expected_footprint(topo: Topology) -> dict[str, int]:
