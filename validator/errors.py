@@ -4,7 +4,9 @@
     +-- UsageError              bad command-line usage                      (exit 2)
     +-- InventoryError          bad inventory file or environment           (exit 2)
     +-- LabError                the lab could not be built or torn down
-    |   +-- LabHostError        this machine cannot run a lab (not Linux, not root)  (validator/lab/api.py)
+    |   +-- LabHostError        this machine cannot run a lab (not Linux, not root)  (validator/lab/api.py, exit 2)
+    |   +-- StatePathError      unusable state directory path (a file, not writable)  (validator/lab/state.py, exit 2)
+    |   +-- LabBusyError        another lab up/down/status holds the state directory  (validator/lab/state.py, exit 1)
     +-- TransportError          talking to one host failed
     |   +-- ConnectError        TCP connect failed or timed out (host unreachable)
     |   +-- AuthError           every authentication method was refused
