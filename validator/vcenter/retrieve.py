@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from validator.errors import VCenterScopeError
+from validator.errors import ValidatorError, VCenterScopeError
 from validator.vcenter import mapping
 from validator.vcenter._vmomi import vim, vmodl
+from validator.vcenter.connect import map_error
 from validator.vcenter.mapping import RawObject, VCenterHost
 from validator.vcenter.settings import VCenterSettings
 
@@ -65,6 +66,15 @@ def raw_object(content: Any) -> RawObject:
 
 def retrieve_hosts(service_instance: Any, settings: VCenterSettings) -> list[VCenterHost]:
     """Every host in the settings' scope (datacenter, clusters, hosts), sorted by name."""
+    try:
+        return _retrieve_hosts(service_instance, settings)
+    except ValidatorError:
+        raise
+    except Exception as exc:
+        raise map_error(exc, settings) from None
+
+
+def _retrieve_hosts(service_instance: Any, settings: VCenterSettings) -> list[VCenterHost]:
     content = service_instance.RetrieveContent()
     root = content.rootFolder
     if settings.datacenter:
