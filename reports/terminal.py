@@ -212,7 +212,7 @@ def render(
         lines += _render_matrix(m, width, color)
         lines.append("")
 
-    failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
+    failing = report.failing_pairs()
     lines.append(_paint(f"Failing pairs ({len(failing)})" if failing else "Failing pairs: none", "title", color))
     if failing:
         lines += _wrap("By reason: " + ", ".join(f"{r} {n}" for r, n in reason_counts(failing)), width, "  ")

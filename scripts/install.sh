@@ -22,6 +22,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+# --- html report browser test: headless Chromium + chromedriver (begin) ---
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    echo "install: apt-get install chromium chromium-driver" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+# --- html report browser test (end) ---
 # the packaged sshd must not run on the machine itself: the lab starts its own, one per emulated host
 if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     echo "install: python environment in .venv" >&2
@@ -30,3 +38,8 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     .venv/bin/python -m pip install -q -e '.[test,vcenter]'
     touch .venv/.installed
 fi
+
+# --- vCenter simulator (tests/vcsim): Go + govmomi from Debian, built into build/vcsim/ -------------
+# Best effort: the rest of the project works without it; tests/vcsim skip with the reason when it is missing.
+./scripts/build-vcsim.sh || echo "install: the vCenter simulator could not be built (tests/vcsim will skip)" >&2
+# --- end vCenter simulator ----------------------------------------------------------------------------

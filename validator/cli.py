@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_arguments(demo, default_output=Path("demo-report"))
     demo.set_defaults(func=cmd_demo)
 
+    diff = sub.add_parser("diff", help="compare two saved reports: regressions, fixes, what was added or removed")
+    diff.add_argument("before", type=Path, help="the baseline report.json (before the change)")
+    diff.add_argument("after", type=Path, help="the report.json after the change")
+    diff.add_argument("--format", default="table", help="comma-separated: table, json, markdown (first is printed)")
+    diff.add_argument("-o", "--output", type=Path, default=None, help="write diff.txt/diff.json/diff.md here")
+    diff.set_defaults(func=cmd_diff)
+
     checks = sub.add_parser("checks", help="list the configuration checks")
     checks.set_defaults(func=cmd_checks)
 
@@ -114,6 +121,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--ask-password", action="store_true",
                        help="prompt for the SSH password (instead of ssh.password_env)")
     probe.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
+    probe.add_argument("--baseline", type=Path, default=None,
+                       help="a report.json from before the change: print what got worse; exit 1 only on regressions")
 
 
 def add_vcenter_arguments(parser: argparse.ArgumentParser, validate: bool) -> None:
@@ -141,8 +150,8 @@ def add_output_arguments(
 ) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--format", default=None,
-                     help="comma-separated formats: table, json, markdown (default: table; with -o DIR also "
-                          "json and markdown files)")
+                     help="comma-separated formats: table, json, markdown, junit, html (default: table; with -o DIR "
+                          "also json and markdown files)")
     out.add_argument("-o", "--output", type=Path, default=default_output, help="write one file per format here")
     out.add_argument("--width", type=int, default=None, help="terminal width for the table (default: detected)")
     out.add_argument("--color", action="store_true", help="colour the table")
@@ -244,6 +253,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError("--enable-ssh needs vCenter (--vcenter or a [vcenter] table)")
     assert inventory is not None
     formats = output_formats(args)
+    baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
     options = run_options(args)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
@@ -253,7 +263,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     finally:
         if display is not None:
             display.close()
+    return finish_run(report, args, formats, baseline)
+
+
+def finish_run(report: Report, args: argparse.Namespace, formats: Sequence[str], baseline: Report | None) -> int:
+    """Print and write the report; the exit code (against the baseline when one is given)."""
     emit_reports(report, args, formats)
+    if baseline is not None:
+        from validator.diff_cli import compare
+
+        return compare(baseline, report, ("table", "json", "markdown") if args.output else ("table",), args.output)
     return report.exit_code(strict=args.strict)
 
 
@@ -262,6 +281,7 @@ def validate_from_vcenter(args: argparse.Namespace, inventory: Inventory | None,
 
     base = inventory or Inventory(path=Path(f"vcenter {settings.endpoint}"), ssh=SshSettings(), hosts=())
     formats = output_formats(args)
+    baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
     options = run_options(args)
     vc_password = vcenter_password(args, settings)
@@ -275,8 +295,14 @@ def validate_from_vcenter(args: argparse.Namespace, inventory: Inventory | None,
     finally:
         if display is not None:
             display.close()
-    emit_reports(report, args, formats)
-    return report.exit_code(strict=args.strict)
+    return finish_run(report, args, formats, baseline)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from validator.diff_cli import run_diff
+
+    names = tuple(n.strip() for n in args.format.split(",") if n.strip())
+    return run_diff(args.before, args.after, names, args.output)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

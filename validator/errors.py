@@ -4,14 +4,18 @@
     +-- UsageError              bad command-line usage                      (exit 2)
     +-- InventoryError          bad inventory file or environment           (exit 2)
     +-- LabError                the lab could not be built or torn down
+    |   +-- LabHostError        this machine cannot run a lab (not Linux, not root)  (validator/lab/api.py)
     +-- TransportError          talking to one host failed
     |   +-- ConnectError        TCP connect failed or timed out (host unreachable)
     |   +-- AuthError           every authentication method was refused
     |   +-- HostKeyError        unknown or changed host key under strict checking
     |   +-- CommandTimeout      a remote command did not finish in time
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
+    |   +-- UnknownInterfaceError   vmkping refused the source vmk          (validator/esxi/parsers.py)
+    |   +-- EsxcliError             esxcli printed an error instead of a table  (validator/esxi/tables.py)
     +-- CommandValueError       a value refused before it is placed in a remote command
     +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
+    +-- IncomparableReportsError  two reports a baseline diff refuses (other netstack or schema)  (exit 2)
     +-- VCenterError            talking to vCenter failed; never carries the password            (exit 2)
         +-- VCenterConnectError     vCenter unreachable (DNS, refused, timeout)
         +-- VCenterCertificateError vCenter's TLS certificate could not be verified
@@ -101,3 +105,7 @@ class VCenterScopeError(VCenterError):
 
 class VCenterApiError(VCenterError):
     """A vCenter call failed."""
+
+
+class IncomparableReportsError(ValidatorError):
+    """Two reports cannot be compared (different netstacks or schema versions); the message is one line."""

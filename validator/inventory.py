@@ -77,10 +77,6 @@ class Inventory:
     check_settings: CheckSettings = field(default_factory=CheckSettings)
     vcenter: VCenterSettings | None = None  # the [vcenter] table: hosts come from vCenter
 
-    @property
-    def targets(self) -> tuple[HostTarget, ...]:
-        return tuple(h.target for h in self.hosts)
-
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read, parse and validate an inventory file."""

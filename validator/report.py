@@ -407,9 +407,17 @@ def report_from_json(text: str) -> Report:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFormatError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise ReportFormatError("not a report: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ReportFormatError(f"expected a JSON object, got {type(data).__name__}")
-    return Report.from_dict(data)
+    schema = data.get("schema")
+    if schema != REPORT_SCHEMA:
+        raise ReportFormatError(f"schema {schema!r} is not {REPORT_SCHEMA}")
+    try:
+        return Report.from_dict(data)
+    except (RecursionError, OverflowError) as exc:
+        raise ReportFormatError(f"not a report: {type(exc).__name__}") from None
 
 
 def load_report(path: str | Path) -> Report:

@@ -10,6 +10,8 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
     mgmt_mtu = 1500                    # MTU of the management network (default 1500)
     transit_subnet = "198.18.254.0/24" # router<->router links, one /30 per rack (default shown)
     transit_subnet6 = "2001:db8:fffe::/48"  # IPv6 router links, one /64 per rack (default shown)
+    datacenter = "dc1"                 # vCenter-only: datacenter name (default dc1)
+    cluster = "cluster1"               # vCenter-only: cluster of hosts without their own (default cluster1)
 
     [[racks]]                          # one L2 segment + one top-of-rack router per rack
     name = "r1"                        # [a-z0-9][a-z0-9-]{0,15}
@@ -40,6 +42,20 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
       tags = ["VMotion"]               # default ["VMotion"] on the vmotion stack, [] on the default stack
       gateway = "198.19.1.1"           # per-vmk IPv4 gateway override (optional, = the rack gateway)
       portgroup = "vMotion-A"          # optional
+
+vCenter-only host keys (the vCenter simulator reads them; the network builder ignores them):
+
+    [[hosts]]
+    cluster = "c2"                     # default: [lab] cluster
+    maintenance = true                 # in maintenance mode (default false)
+    lockdown = "normal"                # "disabled" (default) | "normal" | "strict"
+    connection_state = "connected"     # "connected" (default) | "disconnected" | "notResponding"
+    tsm_ssh = false                    # TSM-SSH service running; default: follows sshd
+    portgroups = ["App-A", "App-B"]    # extra VM port groups on the host (vmk port groups are implicit)
+
+      [[hosts.vms]]                    # a VM registered on the host
+      name = "app01"                   # unique across the topology
+      networks = ["App-A"]             # port group names; may name one missing on other hosts
 
     [[faults.blackhole]]               # drop echo requests of one direction of one pair (all shared families)
     src = "esx01:vmk1"
@@ -96,9 +112,22 @@ HOST_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 VMK_RE = re.compile(r"vmk([1-9][0-9]?)")
 PORTGROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 
-_LAB_KEYS = {"prefix", "mgmt_subnet", "mgmt_address", "mgmt_mtu", "transit_subnet", "transit_subnet6"}
+_LAB_KEYS = {
+    "prefix",
+    "mgmt_subnet",
+    "mgmt_address",
+    "mgmt_mtu",
+    "transit_subnet",
+    "transit_subnet6",
+    "datacenter",
+    "cluster",
+}
 _RACK_KEYS = {"name", "subnet", "gateway", "subnet6", "gateway6", "mtu", "uplink_mtu"}
 _HOST_KEYS = {"name", "rack", "mgmt_ip", "gateway", "gateway6", "sshd", "ssh_port", "esxcli_variant", "vmks"}
+_VCENTER_HOST_KEYS = {"cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms"}
+LOCKDOWN_MODES = ("disabled", "normal", "strict")
+CONNECTION_STATES = ("connected", "disconnected", "notResponding")
+INVENTORY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 _VMK_KEYS = {"name", "ip", "ip6", "mtu", "enabled", "netstack", "tags", "gateway", "portgroup"}
 _TOP_KEYS = {"lab", "racks", "hosts", "faults"}
 
@@ -111,6 +140,8 @@ class LabSpec:
     mgmt_mtu: int
     transit_subnet: IPv4Network
     transit_subnet6: IPv6Network
+    datacenter: str = "dc1"  # vCenter-only
+    cluster: str = "cluster1"  # vCenter-only: default cluster
 
 
 @dataclass(frozen=True)
@@ -153,6 +184,27 @@ class VmkSpec:
 
 
 @dataclass(frozen=True)
+class VmSpec:
+    """A VM as vCenter lists it on a host (vCenter-only)."""
+
+    name: str
+    networks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VCenterHostSpec:
+    """Facts only vCenter knows about a host; the network builder ignores them."""
+
+    cluster: str = "cluster1"
+    maintenance: bool = False
+    lockdown: str = "disabled"
+    connection_state: str = "connected"
+    tsm_ssh: bool = True  # TSM-SSH service running
+    portgroups: tuple[str, ...] = ()
+    vms: tuple[VmSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class HostSpec:
     name: str
     index: int  # 1-based position in the file
@@ -164,6 +216,7 @@ class HostSpec:
     ssh_port: int
     esxcli_variant: str
     vmks: tuple[VmkSpec, ...]
+    vcenter: VCenterHostSpec = VCenterHostSpec()
 
     @property
     def vmotion_vmks(self) -> tuple[VmkSpec, ...]:
@@ -281,7 +334,9 @@ def _parse_lab(t: TomlTable | None) -> LabSpec:
     if transit.overlaps(mgmt):
         raise t.error("transit_subnet", f"{transit} overlaps mgmt_subnet {mgmt}")
     mtu = t.integer("mgmt_mtu", 1500, MIN_MTU, MAX_MTU)
-    return LabSpec(prefix, mgmt, address, mtu, transit, transit6)
+    datacenter = t.text("datacenter", "dc1", INVENTORY_NAME_RE) or "dc1"
+    cluster = t.text("cluster", "cluster1", INVENTORY_NAME_RE) or "cluster1"
+    return LabSpec(prefix, mgmt, address, mtu, transit, transit6, datacenter, cluster)
 
 
 def _parse_rack(t: TomlTable, index: int) -> RackSpec:
@@ -315,7 +370,7 @@ def _rack_gateway(t: TomlTable, key: str, net: Any, given: Any) -> Any:
 
 
 def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, ...]) -> HostSpec:
-    t.check_keys(_HOST_KEYS)
+    t.check_keys(_HOST_KEYS | _VCENTER_HOST_KEYS)
     name = t.required_text("name", HOST_RE)
     t.where = f"hosts[{index}] ({name})"
     if name.endswith("-vmotion"):
@@ -342,6 +397,7 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
         raise t.error("esxcli_variant", f"{variant!r} must be one of {', '.join(VARIANTS)}")
     vmks = tuple(_parse_vmk(v, i, t.where, rack) for i, v in enumerate(t.tables("vmks")))
     _unique(t.source, f"{t.where}.vmks", [v.name for v in vmks])
+    sshd = t.boolean("sshd", True)
     return HostSpec(
         name=name,
         index=index + 1,
@@ -349,11 +405,47 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
         mgmt_ip=IPv4Interface(f"{mgmt}/{lab.mgmt_subnet.prefixlen}"),
         gateway=gateway,
         gateway6=gateway6,
-        sshd=t.boolean("sshd", True),
+        sshd=sshd,
         ssh_port=t.integer("ssh_port", 22, 1, 65535),
         esxcli_variant=variant,
         vmks=vmks,
+        vcenter=_parse_vcenter_host(t, lab, sshd),
     )
+
+
+def _parse_vcenter_host(t: TomlTable, lab: LabSpec, sshd: bool) -> VCenterHostSpec:
+    lockdown = t.text("lockdown", "disabled") or "disabled"
+    if lockdown not in LOCKDOWN_MODES:
+        raise t.error("lockdown", f"{lockdown!r} must be one of {', '.join(LOCKDOWN_MODES)}")
+    state = t.text("connection_state", "connected") or "connected"
+    if state not in CONNECTION_STATES:
+        raise t.error("connection_state", f"{state!r} must be one of {', '.join(CONNECTION_STATES)}")
+    portgroups = t.strings("portgroups") or []
+    for pg in portgroups:
+        if not PORTGROUP_RE.fullmatch(pg):
+            raise t.error("portgroups", f"{pg!r} must match {PORTGROUP_RE.pattern}")
+    _unique(t.source, f"{t.where}.portgroups", portgroups)
+    vms = tuple(_parse_vm(v, i, t.where) for i, v in enumerate(t.tables("vms")))
+    return VCenterHostSpec(
+        cluster=t.text("cluster", lab.cluster, INVENTORY_NAME_RE) or lab.cluster,
+        maintenance=t.boolean("maintenance", False),
+        lockdown=lockdown,
+        connection_state=state,
+        tsm_ssh=t.boolean("tsm_ssh", sshd),
+        portgroups=tuple(portgroups),
+        vms=vms,
+    )
+
+
+def _parse_vm(t: TomlTable, index: int, host_where: str) -> VmSpec:
+    t.check_keys({"name", "networks"})
+    name = t.required_text("name", INVENTORY_NAME_RE)
+    t.where = f"{host_where}.vms[{index}] ({name})"
+    networks = t.strings("networks") or []
+    for net in networks:
+        if not PORTGROUP_RE.fullmatch(net):
+            raise t.error("networks", f"{net!r} must match {PORTGROUP_RE.pattern}")
+    return VmSpec(name, tuple(networks))
 
 
 def _parse_vmk(t: TomlTable, index: int, host_where: str, rack: RackSpec) -> VmkSpec:
@@ -466,6 +558,7 @@ def _check_global(topo: Topology) -> None:
         for name_b, net_b in nets[i + 1 :]:
             if net_a.version == net_b.version and net_a.overlaps(net_b):
                 raise LabError(f"{source}: {name_b} {net_b} overlaps {name_a} {net_a}")
+    _unique(source, "hosts.vms", [vm.name for host in topo.hosts for vm in host.vcenter.vms])
     seen: dict[str, str] = {}
     for host in topo.hosts:
         _claim(seen, source, str(host.mgmt_ip.ip), f"hosts ({host.name}).mgmt_ip")
