@@ -41,24 +41,28 @@ def ssl_context(settings: VCenterSettings) -> ssl.SSLContext:
 
 
 def connect(settings: VCenterSettings, password: str) -> Any:
-    """A logged-in ``vim.ServiceInstance``; :class:`VCenterError` subclasses on failure."""
+    """A logged-in ``vim.ServiceInstance``; :class:`VCenterError` subclasses on failure (no socket left open)."""
     context = ssl_context(settings)
+    stub = None
     try:
-        return pyvim_connect.SmartConnect(
+        stub = pyvim_connect.SmartStubAdapter(
             host=settings.host,
             port=settings.port,
-            user=settings.username,
-            pwd=password,
             sslContext=context,
             httpConnectionTimeout=settings.connect_timeout,
             connectionPoolTimeout=-1,
         )
+        service_instance = vim.ServiceInstance("ServiceInstance", stub)
+        service_instance.content.sessionManager.Login(settings.username, password)
     except Exception as exc:
+        if stub is not None:
+            stub.DropConnections()
         raise map_error(exc, settings, password) from None
+    return service_instance
 
 
 def disconnect(service_instance: Any) -> None:
-    """Log out; a failure to log out is not worth reporting."""
+    """Log out and close the connections; a failure to log out is not worth reporting."""
     with contextlib.suppress(Exception):
         pyvim_connect.Disconnect(service_instance)
 
