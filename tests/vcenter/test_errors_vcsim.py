@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 
 import pytest
 
-from tests.vcenter.helpers import run_cli
+from tests.vcenter.helpers import PASSWORD_ENV, cli_command, run_cli
 from validator.errors import VCenterAuthError, VCenterCertificateError, VCenterConnectError
-from validator.lab.vcsim import VcsimEndpoint
+from validator.lab.vcsim import REPO_ROOT, VcsimEndpoint
 from validator.vcenter.connect import connect, disconnect
 from validator.vcenter.settings import VCenterSettings
 
@@ -69,13 +71,7 @@ def test_typed_errors_never_hold_the_password(vc: VcsimEndpoint) -> None:
     disconnect(connect(base, vc.password))
 
 
-def run_cli_plain(*args: str) -> "subprocess.CompletedProcess[str]":
-    import os
-    import subprocess
-
-    from tests.vcenter.helpers import PASSWORD_ENV, cli_command
-    from validator.lab.vcsim import REPO_ROOT
-
+def run_cli_plain(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, PASSWORD_ENV: WRONG}
     proc = subprocess.run(cli_command(*args), env=env, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
     assert WRONG not in proc.stdout + proc.stderr
