@@ -182,7 +182,7 @@ def _legend(
     if "ERR" in used:
         notes.append("ERR = could not be tested")
     if any(c.endswith(f" {ROUTED_MARK}") for row in grid for c in row):
-        notes.append(f"{ROUTED_MARK} = routed (reply TTL shows a router hop)")
+        notes.append(f"{ROUTED_MARK} = routed (reply TTL shows a router hop, or the peer is outside the source subnet)")
     notes.append("- = same host or not planned")
     lines = _wrap("Legend: " + ", ".join(notes), width)
     if numbered:

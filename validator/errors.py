@@ -12,6 +12,7 @@
     |   +-- CommandTimeout      a remote command did not finish in time
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
     |   +-- UnknownInterfaceError   vmkping refused the source vmk          (validator/esxi/parsers.py)
+    |   +-- NetstackMissingError    the host has no such TCP/IP stack       (validator/esxi/parsers.py)
     |   +-- EsxcliError             esxcli printed an error instead of a table  (validator/esxi/tables.py)
     +-- CommandValueError       a value refused before it is placed in a remote command
     +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)

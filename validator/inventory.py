@@ -43,6 +43,7 @@ from validator.errors import InventoryError
 from validator.models import CheckSettings, ExpectedVmk, HostTarget, IPInterface
 from validator.options import checked_settings
 from validator.ssh_settings import SshSettings, ssh_settings_from_table
+from validator.textfile import read_user_file
 
 if TYPE_CHECKING:
     from validator.vcenter.settings import VCenterSettings
@@ -81,12 +82,7 @@ class Inventory:
 def load_inventory(path: str | Path) -> Inventory:
     """Read, parse and validate an inventory file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InventoryError(f"{path}: inventory file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"{path}: cannot read inventory: {exc}") from None
+    text = read_user_file(path, InventoryError, "inventory")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

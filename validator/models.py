@@ -43,6 +43,7 @@ class Reason(StrEnum):
     UNREACHABLE = "unreachable"  # every reply lost
     UNKNOWN_VMK = "unknown-vmk"  # vmkping rejected the source interface
     VMK_DOWN = "vmk-down"  # sendto() failed (Network is down): source vmk disabled
+    NETSTACK_MISSING = "netstack-missing"  # *** vmkernel stack not configured ***: no such stack on the source
     HOST_ERROR = "host-error"  # the source host could not be reached or the command failed
     PARSE_ERROR = "parse-error"  # the output could not be parsed (raw output kept)
 
@@ -262,6 +263,7 @@ class PairPlan:
     dst_ip: IPAddress
     family: Family
     mtu: int  # the smaller of the two vmks' MTUs: the DF test size
+    src_prefix: int | None = None  # prefix length of the source vmk's address (routed-by-subnet evidence)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -283,6 +285,7 @@ class PairResult:
     rtt_max_ms: float | None = None
     ttl: int | None = None
     routed: bool | None = None
+    routed_by: str | None = None  # evidence for ``routed``: "ttl" (reply TTL) or "subnet" (vmk prefixes)
     mtu_tested: int | None = None
     mtu_ok: bool | None = None
     max_mtu: int | None = None

@@ -42,6 +42,7 @@ from validator.models import (
     VCenterVmk,
     Vmk,
 )
+from validator.textfile import read_user_file
 
 SCHEMA_FILE = "report-v1.json"
 
@@ -218,6 +219,8 @@ def _pair(pair: PairResult) -> dict[str, Any]:
         "rtt_min_ms": pair.rtt_min_ms,
         "rtt_max_ms": pair.rtt_max_ms,
         "planned_mtu": p.mtu,
+        "routed_by": pair.routed_by,
+        "src_prefix": p.src_prefix,
     }
     if pair.status is not PairStatus.PASS:
         d["raw"] = dict(pair.raw)
@@ -337,6 +340,7 @@ def _pair_from(d: Mapping[str, Any]) -> PairResult:
         dst_ip=ip_address(d["dst_ip"]),
         family=Family(d["family"]) if d.get("family") else Family.of(src_ip),
         mtu=d.get("planned_mtu") or d["mtu_tested"] or 0,
+        src_prefix=d.get("src_prefix"),
     )
     return PairResult(
         plan=plan,
@@ -350,6 +354,7 @@ def _pair_from(d: Mapping[str, Any]) -> PairResult:
         rtt_max_ms=d.get("rtt_max_ms"),
         ttl=d["ttl"],
         routed=d["routed"],
+        routed_by=d.get("routed_by"),
         mtu_tested=d["mtu_tested"],
         mtu_ok=d["mtu_ok"],
         max_mtu=d["max_mtu"],
@@ -423,12 +428,7 @@ def report_from_json(text: str) -> Report:
 def load_report(path: str | Path) -> Report:
     """Read a saved ``report.json``; :class:`ReportFormatError` naming the file and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportFormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportFormatError(f"{path}: cannot read: {exc}") from None
+    text = read_user_file(path, ReportFormatError, "report")
     try:
         return report_from_json(text)
     except ReportFormatError as exc:

@@ -113,10 +113,10 @@ def test_netstack_gateways_change(fresh: Fresh) -> None:
         netStackSpec=[vim.host.NetworkConfig.NetStackSpec(netStackInstance=stack, operation="edit")]
     )
     network.UpdateNetworkConfig(config, "modify")
-    network.UpdateIpRouteConfig(vim.host.IpRouteConfig(defaultGateway="198.18.255.1"))
+    network.UpdateIpRouteConfig(vim.host.IpRouteConfig(defaultGateway="198.18.245.1"))
     stacks = {s.key: s.ipRouteConfig for s in props(si, "esx02")["config.network.netStackInstance"]}
     assert stacks["vmotion"].defaultGateway == "198.19.1.254"
-    assert stacks["defaultTcpipStack"].defaultGateway == "198.18.255.1"
+    assert stacks["defaultTcpipStack"].defaultGateway == "198.18.245.1"
     assert stacks["defaultTcpipStack"].gatewayDevice == "vmk0"
     with pytest.raises(vmodl.fault.NotSupported):  # refused, not silently ignored
         network.UpdateNetworkConfig(vim.host.NetworkConfig(dnsConfig=vim.host.DnsConfig(hostName="x")), "modify")
