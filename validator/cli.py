@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="lab up (demo topology), full validation, report, lab down (needs root)")
     demo.add_argument("--topology", type=Path, default=None, help="lab topology (default: samples/lab/demo.toml)")
     demo.add_argument("--state", type=Path, default=None, help="lab state directory (default: a temporary one)")
+    demo.add_argument("--vcenter", action="store_true",
+                      help="also serve the topology from the vCenter simulator and discover the hosts through it")
     add_run_arguments(demo)
     add_output_arguments(demo, default_output=Path("demo-report"))
     demo.set_defaults(func=cmd_demo)
@@ -342,7 +344,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     prepare_output(args.output)
     progress, display = progress_display(args.quiet)
     try:
-        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress)
+        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress,
+                           vcenter=args.vcenter, notify=lambda line: print(line, flush=True))
     finally:
         if display is not None:
             display.close()

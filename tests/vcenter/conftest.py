@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,26 +9,13 @@ from typing import Any
 import pytest
 
 from tests.vcenter.models import unseen_model
-from validator.errors import LabError
-from validator.lab.vcsim import APT_PACKAGES, REPO_ROOT, VcsimEndpoint, build_vcsim, running_vcsim
-
-
-def _toolchain_present() -> bool:
-    return Path("/usr/share/gocode/src/github.com/vmware/govmomi/simulator").is_dir() and (
-        subprocess.run(["sh", "-c", "command -v go || test -x /usr/lib/go/bin/go"], capture_output=True).returncode == 0
-    )
+from tests.vcsim.binary import vcsim_binary_or_skip
+from validator.lab.vcsim import VcsimEndpoint, running_vcsim
 
 
 @pytest.fixture(scope="session")
 def vcsim_binary() -> Path:
-    if not _toolchain_present():
-        subprocess.run([str(REPO_ROOT / "scripts" / "build-vcsim.sh")], capture_output=True)
-    if not _toolchain_present():
-        pytest.skip(f"Go/govmomi not installable here: apt-get install {' '.join(APT_PACKAGES)}")
-    try:
-        return build_vcsim()
-    except LabError as exc:
-        pytest.fail(str(exc))
+    return vcsim_binary_or_skip()
 
 
 @pytest.fixture(scope="session")
