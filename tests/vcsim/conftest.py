@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.vcsim.binary import vcsim_binary_or_skip
 from tests.vcsim.client import connect, disconnect
-from validator.errors import LabError
 from validator.lab.topology import Topology, load_topology
-from validator.lab.vcsim import APT_PACKAGES, REPO_ROOT, VcsimEndpoint, build_vcsim, running_vcsim, vcenter_model
+from validator.lab.vcsim import REPO_ROOT, VcsimEndpoint, running_vcsim, vcenter_model
 
 SAMPLE = REPO_ROOT / "samples" / "lab" / "vcenter.toml"
 
 
-def _toolchain_present() -> bool:
-    return Path("/usr/share/gocode/src/github.com/vmware/govmomi/simulator").is_dir() and (
-        subprocess.run(["sh", "-c", "command -v go || test -x /usr/lib/go/bin/go"], capture_output=True).returncode == 0
-    )
-
-
 @pytest.fixture(scope="session")
 def vcsim_binary() -> Path:
-    if not _toolchain_present() and os.geteuid() == 0:
-        subprocess.run([str(REPO_ROOT / "scripts" / "build-vcsim.sh")], capture_output=True)
-    if not _toolchain_present():
-        pytest.skip(f"Go/govmomi not installable here: apt-get install {' '.join(APT_PACKAGES)} failed or not root")
-    try:
-        return build_vcsim()
-    except LabError as exc:  # a compile error is a failure, not a skip
-        pytest.fail(str(exc))
+    return vcsim_binary_or_skip()
 
 
 @pytest.fixture(scope="session")

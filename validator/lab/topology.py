@@ -69,8 +69,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from ipaddress import (
     IPv4Address,
     IPv4Interface,
@@ -84,6 +84,14 @@ from typing import Any
 
 from validator.errors import LabError
 from validator.lab.toml_table import TomlTable
+from validator.lab.topology_vcenter import (
+    INVENTORY_NAME_RE,
+    PORTGROUP_RE,
+    VCENTER_HOST_KEYS,
+    VCenterHostSpec,
+    parse_vcenter_host,
+    unique_names,
+)
 from validator.models import DEFAULT_NETSTACK, VMOTION_NETSTACK, Family
 
 MIN_MTU = 1280
@@ -110,7 +118,6 @@ PREFIX_RE = re.compile(r"[a-z][a-z0-9]{0,9}")
 RACK_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,15}")
 HOST_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 VMK_RE = re.compile(r"vmk([1-9][0-9]?)")
-PORTGROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 
 _LAB_KEYS = {
     "prefix",
@@ -124,10 +131,6 @@ _LAB_KEYS = {
 }
 _RACK_KEYS = {"name", "subnet", "gateway", "subnet6", "gateway6", "mtu", "uplink_mtu"}
 _HOST_KEYS = {"name", "rack", "mgmt_ip", "gateway", "gateway6", "sshd", "ssh_port", "esxcli_variant", "vmks"}
-_VCENTER_HOST_KEYS = {"cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms"}
-LOCKDOWN_MODES = ("disabled", "normal", "strict")
-CONNECTION_STATES = ("connected", "disconnected", "notResponding")
-INVENTORY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 _VMK_KEYS = {"name", "ip", "ip6", "mtu", "enabled", "netstack", "tags", "gateway", "portgroup"}
 _TOP_KEYS = {"lab", "racks", "hosts", "faults"}
 
@@ -184,27 +187,6 @@ class VmkSpec:
 
 
 @dataclass(frozen=True)
-class VmSpec:
-    """A VM as vCenter lists it on a host (vCenter-only)."""
-
-    name: str
-    networks: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class VCenterHostSpec:
-    """Facts only vCenter knows about a host; the network builder ignores them."""
-
-    cluster: str = "cluster1"
-    maintenance: bool = False
-    lockdown: str = "disabled"
-    connection_state: str = "connected"
-    tsm_ssh: bool = True  # TSM-SSH service running
-    portgroups: tuple[str, ...] = ()
-    vms: tuple[VmSpec, ...] = ()
-
-
-@dataclass(frozen=True)
 class HostSpec:
     name: str
     index: int  # 1-based position in the file
@@ -216,7 +198,7 @@ class HostSpec:
     ssh_port: int
     esxcli_variant: str
     vmks: tuple[VmkSpec, ...]
-    vcenter: VCenterHostSpec = VCenterHostSpec()
+    vcenter: VCenterHostSpec = field(default_factory=VCenterHostSpec)
 
     @property
     def vmotion_vmks(self) -> tuple[VmkSpec, ...]:
@@ -299,11 +281,11 @@ def parse_topology(data: Mapping[str, Any], source: str = "<topology>") -> Topol
     root.check_keys(_TOP_KEYS)
     lab = _parse_lab(root.table("lab", required=True))
     racks = tuple(_parse_rack(t, i) for i, t in enumerate(root.tables("racks", required=True)))
-    _unique(source, "racks", [r.name for r in racks])
+    unique_names(source, "racks", [r.name for r in racks])
     hosts = tuple(_parse_host(t, i, lab, racks) for i, t in enumerate(root.tables("hosts", required=True)))
     if len(hosts) > MAX_HOSTS:
         raise LabError(f"{source}: hosts: at most {MAX_HOSTS} hosts")
-    _unique(source, "hosts", [h.name for h in hosts])
+    unique_names(source, "hosts", [h.name for h in hosts])
     faults = root.table("faults")
     blackholes: tuple[Blackhole, ...] = ()
     if faults is not None:
@@ -370,7 +352,7 @@ def _rack_gateway(t: TomlTable, key: str, net: Any, given: Any) -> Any:
 
 
 def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, ...]) -> HostSpec:
-    t.check_keys(_HOST_KEYS | _VCENTER_HOST_KEYS)
+    t.check_keys(_HOST_KEYS | VCENTER_HOST_KEYS)
     name = t.required_text("name", HOST_RE)
     t.where = f"hosts[{index}] ({name})"
     if name.endswith("-vmotion"):
@@ -396,7 +378,7 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
     if variant not in VARIANTS:
         raise t.error("esxcli_variant", f"{variant!r} must be one of {', '.join(VARIANTS)}")
     vmks = tuple(_parse_vmk(v, i, t.where, rack) for i, v in enumerate(t.tables("vmks")))
-    _unique(t.source, f"{t.where}.vmks", [v.name for v in vmks])
+    unique_names(t.source, f"{t.where}.vmks", [v.name for v in vmks])
     sshd = t.boolean("sshd", True)
     return HostSpec(
         name=name,
@@ -409,43 +391,8 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
         ssh_port=t.integer("ssh_port", 22, 1, 65535),
         esxcli_variant=variant,
         vmks=vmks,
-        vcenter=_parse_vcenter_host(t, lab, sshd),
+        vcenter=parse_vcenter_host(t, lab.cluster, sshd),
     )
-
-
-def _parse_vcenter_host(t: TomlTable, lab: LabSpec, sshd: bool) -> VCenterHostSpec:
-    lockdown = t.text("lockdown", "disabled") or "disabled"
-    if lockdown not in LOCKDOWN_MODES:
-        raise t.error("lockdown", f"{lockdown!r} must be one of {', '.join(LOCKDOWN_MODES)}")
-    state = t.text("connection_state", "connected") or "connected"
-    if state not in CONNECTION_STATES:
-        raise t.error("connection_state", f"{state!r} must be one of {', '.join(CONNECTION_STATES)}")
-    portgroups = t.strings("portgroups") or []
-    for pg in portgroups:
-        if not PORTGROUP_RE.fullmatch(pg):
-            raise t.error("portgroups", f"{pg!r} must match {PORTGROUP_RE.pattern}")
-    _unique(t.source, f"{t.where}.portgroups", portgroups)
-    vms = tuple(_parse_vm(v, i, t.where) for i, v in enumerate(t.tables("vms")))
-    return VCenterHostSpec(
-        cluster=t.text("cluster", lab.cluster, INVENTORY_NAME_RE) or lab.cluster,
-        maintenance=t.boolean("maintenance", False),
-        lockdown=lockdown,
-        connection_state=state,
-        tsm_ssh=t.boolean("tsm_ssh", sshd),
-        portgroups=tuple(portgroups),
-        vms=vms,
-    )
-
-
-def _parse_vm(t: TomlTable, index: int, host_where: str) -> VmSpec:
-    t.check_keys({"name", "networks"})
-    name = t.required_text("name", INVENTORY_NAME_RE)
-    t.where = f"{host_where}.vms[{index}] ({name})"
-    networks = t.strings("networks") or []
-    for net in networks:
-        if not PORTGROUP_RE.fullmatch(net):
-            raise t.error("networks", f"{net!r} must match {PORTGROUP_RE.pattern}")
-    return VmSpec(name, tuple(networks))
 
 
 def _parse_vmk(t: TomlTable, index: int, host_where: str, rack: RackSpec) -> VmkSpec:
@@ -528,14 +475,6 @@ def _parse_blackhole(t: TomlTable, hosts: tuple[HostSpec, ...]) -> Blackhole:
     return Blackhole(src_host.name, src.name, dst_host.name, dst.name)
 
 
-def _unique(source: str, where: str, names: Iterable[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise LabError(f"{source}: {where}: duplicate name {name!r}")
-        seen.add(name)
-
-
 def _check_global(topo: Topology) -> None:
     """Checks across sections: disjoint subnets, unique addresses, distinct namespace names."""
     source = topo.source
@@ -558,7 +497,7 @@ def _check_global(topo: Topology) -> None:
         for name_b, net_b in nets[i + 1 :]:
             if net_a.version == net_b.version and net_a.overlaps(net_b):
                 raise LabError(f"{source}: {name_b} {net_b} overlaps {name_a} {net_a}")
-    _unique(source, "hosts.vms", [vm.name for host in topo.hosts for vm in host.vcenter.vms])
+    unique_names(source, "hosts.vms", [vm.name for host in topo.hosts for vm in host.vcenter.vms])
     seen: dict[str, str] = {}
     for host in topo.hosts:
         _claim(seen, source, str(host.mgmt_ip.ip), f"hosts ({host.name}).mgmt_ip")
