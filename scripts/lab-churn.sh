@@ -57,7 +57,7 @@ while [ "$SECONDS" -lt "$deadline" ]; do
         echo "lab-churn: cycle $cycles: up failed: $(tail -n 1 <<<"$out")" >&2
     elif ! out=$("$python" -m validator.cli lab status --state "$state" 2>&1); then
         failures=$((failures + 1))
-        echo "lab-churn: cycle $cycles: not healthy: $(head -n 1 <<<"$out")" >&2
+        echo "lab-churn: cycle $cycles: not healthy: $(tail -n 1 <<<"$out")" >&2
     fi
     if ! out=$("$python" -m validator.cli lab down --state "$state" 2>&1); then
         failures=$((failures + 1))
