@@ -94,34 +94,31 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
     assert any("esx-c" in m for m in messages)
 
 
-def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
-    from tests.fakes import FakeExecutor
-    from validator.errors import CommandTimeout
-    from validator.transport import CommandResult
+def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One probe of esx-a never ends: its other pairs are kept, only that one is marked, nothing is left running."""
+    from tests.fakes import processes_under
+    from validator import probe
 
+    monkeypatch.setattr(probe, "SILENCE_FLOOR", 1.5)
+    monkeypatch.setattr(probe, "SILENCE_FACTOR", 0)
     fakes, inventory = build(tmp_path)
-
-    class HangingProbes(FakeConnector):
-        def connect(self, target: HostTarget) -> FakeExecutor:
-            executor = super().connect(target)
-            if target.name != "esx-a":
-                return executor
-
-            class Hanging(FakeExecutor):
-                def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
-                    if "vmkping" in (stdin or command):
-                        raise CommandTimeout("command on esx-a did not finish within 5 s", "esx-a")
-                    return super().run(command, timeout, stdin)
-
-            return Hanging(executor.host)
-
-    report = validate(inventory_of(inventory), connector=HangingProbes(fakes),
-                      options=RunOptions(ProbeOptions(interval=0.2)))
-    from_a = [p for p in report.pairs if p.plan.src_host == "esx-a"]
-    assert from_a and all(p.status is PairStatus.ERROR and p.reason is Reason.HOST_ERROR for p in from_a)
-    assert all("did not finish" in (p.detail or "") for p in from_a)
-    from_b = {p.reason for p in report.pairs if p.plan.src_host == "esx-b"}
-    assert Reason.NO_ROUTE in from_b  # esx-b was probed as usual
+    fakes[0].hang("vmk2", "198.19.3.11")
+    pairs_seen: list[str] = []
+    report = validate(inventory_of(inventory), connector=FakeConnector(fakes),
+                      options=RunOptions(ProbeOptions(interval=0.2, count=1, timeout=0.2)),
+                      progress=lambda e: e.pair and pairs_seen.append(e.pair.plan.src_host))
+    verdicts = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host, p.plan.dst_vmk): (p.status, p.reason)
+                for p in report.pairs}
+    assert verdicts[("esx-a", "vmk1", "esx-b", "vmk1")] == (PairStatus.PASS, None)
+    assert verdicts[("esx-a", "vmk2", "esx-b", "vmk1")] == (PairStatus.FAIL, Reason.PATH_MTU)
+    assert verdicts[("esx-a", "vmk1", "esx-c", "vmk1")] == (PairStatus.FAIL, Reason.UNREACHABLE)
+    assert verdicts[("esx-a", "vmk2", "esx-c", "vmk1")] == (PairStatus.ERROR, Reason.HOST_ERROR)
+    hung = next(p for p in report.pairs if p.plan.src_vmk == "vmk2" and p.plan.dst_host == "esx-c")
+    assert hung.detail is not None and "no outcome from esx-a for 1.5 s" in hung.detail
+    assert "3 of 4 finished" in hung.detail
+    assert verdicts[("esx-b", "vmk1", "esx-a", "vmk1")] == (PairStatus.FAIL, Reason.NO_ROUTE)  # esx-b as usual
+    assert len(pairs_seen) == len(report.pairs)  # one progress event per pair
+    assert processes_under(fakes[0].dir) == []  # the hung probe was stopped with its session
 
 
 def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: Path) -> None:
