@@ -17,7 +17,7 @@ from enum import StrEnum
 from validator.errors import TransportError
 from validator.esxi import batch
 from validator.esxi.stream import FrameReader, JobOutput
-from validator.transport import Executor, start_script
+from validator.transport import Executor, StreamingExecutor, start_script
 
 MAX_SESSION_BYTES = 64 * 1024 * 1024  # read from one host in one session, at most
 POLL_SECONDS = 0.2  # how often a waiting session looks at the cancel event
@@ -54,7 +54,9 @@ def run_jobs(
     max_bytes: int = MAX_SESSION_BYTES,
 ) -> SessionEnd:
     """Run the command chains ``jobs`` (already validated) in one session; ``on_job`` gets each finished job."""
-    script, nonce = batch.build_parallel(jobs, min(concurrency, batch.MAX_PARALLEL), isolate=False, gates=gates)
+    # a streaming executor runs the script in a process group of its own (sshd: a new session)
+    script, nonce = batch.build_parallel(jobs, min(concurrency, batch.MAX_PARALLEL), isolate=False, gates=gates,
+                                         own_group=isinstance(executor, StreamingExecutor))
     try:
         stream = start_script(executor, script, timeout=silence)
     except TransportError as exc:

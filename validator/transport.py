@@ -68,7 +68,8 @@ class Stream(Protocol):
 
 @runtime_checkable
 class StreamingExecutor(Executor, Protocol):
-    """An executor that can also stream a command's output."""
+    """An executor that can also stream a command's output; the command runs in a process group of its
+    own (as sshd runs an exec session), which the script may signal as a whole."""
 
     def start(self, command: str, stdin: str | None = None) -> Stream: ...
 

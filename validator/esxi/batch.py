@@ -147,6 +147,7 @@ def build_parallel(
     nonce: str | None = None,
     isolate: bool = True,
     gates: Collection[str] = (),
+    own_group: bool = False,
 ) -> Batch:
     """One script that runs the commands (or chains) as background jobs, at most ``max_parallel`` at a
     time, and prints each job's framed output as soon as the job ends, followed by a job marker
@@ -155,9 +156,11 @@ def build_parallel(
     A job writes to its own file in a ``mktemp -d`` directory and reports its end on a FIFO; the script
     prints that file at once and starts the next job (a sliding window, not waves). The script ends its
     own work when its reader is gone: a watchdog makes it write a newline every second, and a failed
-    write (or SIGPIPE, HUP, INT, TERM) kills its process group (sshd makes it a group leader) and
-    removes the directory. POSIX ``sh`` and busybox ash (``mktemp``, ``mkfifo``, ``cat``, ``rm``,
-    ``sleep``).
+    write (or SIGPIPE, HUP, INT, TERM) stops every job and removes the directory. ``own_group=True``
+    says the script's process group is its own (an SSH exec session: sshd starts it in a new session):
+    stopping then signals the whole group, so the jobs' children (vmkping, ping) end too; otherwise only
+    a script that leads its group signals it, else it signals its jobs. POSIX ``sh`` and busybox ash
+    (``mktemp``, ``mkfifo``, ``cat``, ``rm``, ``sleep``).
 
     ``isolate=False`` runs each command in the job's shell instead of its own ``sh -c`` (one process
     less per command; only for commands built by :mod:`validator.esxi.commands`, which quote every
@@ -172,6 +175,7 @@ def build_parallel(
     lines = ["# vmotion-validator batch (parallel, streamed)"]
     if not jobs:
         return Batch("\n".join(lines) + "\n", nonce)
+    lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}")
@@ -180,11 +184,9 @@ def build_parallel(
     return Batch("\n".join(lines) + "\n", nonce)
 
 
-# stop: end every process of the group (sshd made the script its leader) and remove the directory;
-# only a group leader signals its group, so a script run from a foreign group never touches it.
+# stop: end every process of the group $g (or, without one, the jobs $p) and remove the directory
 _STREAM_PROLOGUE = [
     'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
-    "g=''; kill -0 -$$ 2>/dev/null && g=-$$",
     "stop() { trap '' HUP INT TERM PIPE; trap - EXIT; [ -z \"$g\" ] || kill -TERM $g 2>/dev/null;"
     ' [ -z "$p" ] || kill -TERM $p 2>/dev/null; rm -rf "$d"; exit "$1"; }',
     "p=''",
@@ -202,7 +204,7 @@ _STREAM_PROLOGUE = [
 _STREAM_MAIN = [
     'while [ "$i" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done',
     "( while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
-    ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) & p="$p $!"',
+    ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & p="$p $!"',
     'while [ "$left" -gt 0 ] && read -r m <&3; do',
     "    case $m in",
     "    t) printf '\\n' || stop 141 ;;",
