@@ -15,6 +15,7 @@ from validator import validate
 from validator.inventory import InventoryHost
 from validator.models import ExpectedVmk, HostStatus, HostTarget, PairStatus, Reason
 from validator.options import ProbeOptions, RunOptions
+from validator.progress import ProgressEvent
 
 pytestmark = pytest.mark.skipif(not fake_env_ok(), reason="the lab's esxcli emulation is missing")
 
@@ -104,9 +105,13 @@ def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypat
     fakes, inventory = build(tmp_path)
     fakes[0].hang("vmk2", "198.19.3.11")
     pairs_seen: list[str] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.pair is not None:
+            pairs_seen.append(event.pair.plan.src_host)
+
     report = validate(inventory_of(inventory), connector=FakeConnector(fakes),
-                      options=RunOptions(ProbeOptions(interval=0.2, count=1, timeout=0.2)),
-                      progress=lambda e: e.pair and pairs_seen.append(e.pair.plan.src_host))
+                      options=RunOptions(ProbeOptions(interval=0.2, count=1, timeout=0.2)), progress=progress)
     verdicts = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host, p.plan.dst_vmk): (p.status, p.reason)
                 for p in report.pairs}
     assert verdicts[("esx-a", "vmk1", "esx-b", "vmk1")] == (PairStatus.PASS, None)

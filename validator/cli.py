@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import shutil
 import sys
@@ -16,9 +17,9 @@ from pathlib import Path
 
 from validator.api import validate
 from validator.cli_lab import add_lab_parser
-from validator.errors import InventoryError, ReportFormatError, UsageError, ValidatorError
+from validator.errors import Interrupted, InventoryError, ReportFormatError, UsageError, ValidatorError
 from validator.inventory import load_inventory
-from validator.models import VMOTION_NETSTACK
+from validator.models import VMOTION_NETSTACK, Reason
 from validator.options import ProbeOptions, RunOptions
 from validator.progress_display import progress_display
 from validator.report import Report, load_report
@@ -97,6 +98,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--ask-password", action="store_true",
                        help="prompt for the SSH password (instead of ssh.password_env)")
     probe.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
+    probe.add_argument("--debug", action="store_true",
+                       help="log the SSH library's debug messages (paramiko) on stderr")
 
 
 def add_output_arguments(
@@ -156,15 +159,38 @@ def cmd_validate(args: argparse.Namespace) -> int:
     formats = output_formats(args)
     prepare_output(args.output)
     options = run_options(args)
+    set_debug(args.debug)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
     progress, display = progress_display(args.quiet)
     try:
         report = validate(inventory, options=options, password=password, progress=progress)
+    except Interrupted as stopped:
+        if display is not None:
+            display.close()
+        summary = stopped.report.summary
+        print(f"vmotion-validator: interrupted; writing what was measured ({summary.pairs - not_probed(stopped.report)}"
+              f" of {summary.pairs} pairs)", file=sys.stderr)
+        emit_reports(stopped.report, args, formats)
+        return EXIT_INTERRUPTED
     finally:
         if display is not None:
             display.close()
     emit_reports(report, args, formats)
     return report.exit_code(strict=args.strict)
+
+
+def not_probed(report: Report) -> int:
+    return sum(1 for p in report.pairs if p.reason is Reason.NOT_PROBED)
+
+
+def set_debug(debug: bool) -> None:
+    """``--debug``: the SSH library's log on stderr; otherwise it never reaches the terminal."""
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -202,6 +228,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     formats = output_formats(args)
     prepare_output(args.output)
+    set_debug(args.debug)
     progress, display = progress_display(args.quiet)
     try:
         outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress)

@@ -12,9 +12,17 @@
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
     +-- CommandValueError       a value refused before it is placed in a remote command
     +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
+
+    KeyboardInterrupt
+    +-- Interrupted             Ctrl-C stopped a validation; carries the partial report      (exit 130)
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from validator.report import Report
 
 
 class ValidatorError(Exception):
@@ -71,3 +79,13 @@ class CommandValueError(ValidatorError, ValueError):
 
 class ReportFormatError(ValidatorError, ValueError):
     """A saved report cannot be read: not JSON, or not following the report schema."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a validation; ``report`` holds what was measured (``report.interrupted`` is set and the
+    pairs without an outcome are ``not-probed``). A ``KeyboardInterrupt``, so code that does not expect it
+    still stops as on any Ctrl-C."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("validation interrupted")
+        self.report = report

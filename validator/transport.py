@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import socket
 import threading
 import time
@@ -46,6 +47,10 @@ class Executor(Protocol):
 
 
 SCRIPT_SHELL = "/bin/sh -s"
+
+# paramiko logs failed handshakes with tracebacks; they reach the terminal only when logging is configured
+# (the CLI's --debug), never through Python's last-resort handler
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 def run_script(executor: Executor, script: str, timeout: float | None = None) -> CommandResult:
@@ -160,10 +165,11 @@ class SshConnector:
                 auth_timeout=settings.connect_timeout,
             )
         except Exception as exc:
+            handshake = handshake_state(client.get_transport())
             client.close()
             if sock is not None:
                 sock.close()
-            raise map_connect_error(exc, target, settings) from None
+            raise map_connect_error(exc, target, settings, handshake) from None
         return SshExecutor(client, target, settings.command_timeout)
 
 
@@ -180,9 +186,27 @@ def sha256_fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def map_connect_error(exc: Exception, target: HostTarget, settings: SshSettings) -> TransportError:
-    """Translate a paramiko/socket failure into the project's error, with a message an admin can act on."""
+def handshake_state(transport: paramiko.Transport | None) -> str | None:
+    """How far the SSH handshake got: ``None`` (done, or never started), ``"no-banner"``, or the server's
+    banner when the key exchange never completed."""
+    if transport is None or transport.session_id is not None:
+        return None
+    return transport.remote_version or "no-banner"
+
+
+def map_connect_error(
+    exc: Exception, target: HostTarget, settings: SshSettings, handshake: str | None = None
+) -> TransportError:
+    """Translate a paramiko/socket failure into the project's error, with a message an admin can act on.
+    ``handshake`` (:func:`handshake_state`) tells a listener that never speaks SSH from one that stalls."""
     where = f"{target.address}:{target.port}"
+    timeout = f"{settings.connect_timeout:g} s"
+    if handshake == "no-banner" and not isinstance(exc, paramiko.AuthenticationException):
+        return ConnectError(f"{where} accepted the connection but sent no SSH banner within {timeout} "
+                            f"(not an SSH server, or a hung one)", target.name)
+    if handshake is not None and not isinstance(exc, paramiko.BadHostKeyException | paramiko.AuthenticationException):
+        return ConnectError(f"SSH handshake with {where} stalled after its banner ({handshake[:64]}); "
+                            f"gave up after {timeout}", target.name)
     if isinstance(exc, paramiko.BadHostKeyException):
         return HostKeyError(
             f"host key for {where} CHANGED (got {exc.key.get_name()} {sha256_fingerprint(exc.key)}); "

@@ -67,6 +67,11 @@ class FrameReader:
         self._noise = ""
 
     @property
+    def held(self) -> int:
+        """Characters held so far: the unparsed buffer plus the kept part of an open frame."""
+        return len(self._buffer) + (self._frame.size if self._frame is not None else 0)
+
+    @property
     def noise(self) -> str:
         """The last characters printed outside any frame (heartbeats stripped): shell errors and the like."""
         return self._noise.strip("\n")
