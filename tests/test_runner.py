@@ -182,3 +182,40 @@ def test_a_host_without_the_vmotion_stack_is_discovered_not_failed(tmp_path: Pat
     assert info.netstack_present is False and info.vmks == ()
     assert {v.name for v in info.other_vmks} == {"vmk0", "vmk1"}
     assert "VMotion" in next(v for v in info.other_vmks if v.name == "vmk1").tags
+
+
+def test_cancel_stops_at_once_and_keeps_what_was_measured(tmp_path: Path) -> None:
+    """The run is cancelled (as Ctrl-C does) while esx-a hangs: Interrupted carries the partial report."""
+    import threading
+    import time
+
+    from tests.fakes import processes_under
+    from validator.errors import Interrupted
+    from validator.report import Report
+
+    fakes, inventory = build(tmp_path)
+    fakes[0].hang("vmk2", "198.19.3.11")
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.pair is not None:
+            seen.append(event.pair.plan.src_host)
+            if seen.count("esx-a") == 3:  # all but the hung pair are in: press Ctrl-C
+                cancel.set()
+
+    start = time.monotonic()
+    with pytest.raises(Interrupted) as stopped:
+        validate(inventory_of(inventory), connector=FakeConnector(fakes), cancel=cancel, progress=progress,
+                 options=RunOptions(ProbeOptions(interval=0.2, count=1, timeout=0.2)))
+    report = stopped.value.report
+    assert time.monotonic() - start < 10
+    assert report.interrupted
+    by_key = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host): p for p in report.pairs}
+    hung = by_key[("esx-a", "vmk2", "esx-c")]
+    assert (hung.status, hung.reason) == (PairStatus.ERROR, Reason.NOT_PROBED)
+    assert "interrupted" in (hung.detail or "")
+    assert by_key[("esx-a", "vmk1", "esx-b")].status is PairStatus.PASS  # measured before: kept
+    assert processes_under(fakes[0].dir) == []
+    again = Report.from_dict(report.to_dict())  # the JSON form says so too
+    assert again.interrupted and again.pairs == report.pairs

@@ -176,27 +176,29 @@ def build_parallel(
     if not jobs:
         return Batch("\n".join(lines) + "\n", nonce)
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
+    lines.append(f"n={len(jobs)} w={max_parallel} i=0 left={len(jobs)}")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}")
-    lines.append(f"n={len(jobs)} w={max_parallel} i=0 left={len(jobs)}")
     lines += _STREAM_MAIN
     return Batch("\n".join(lines) + "\n", nonce)
 
 
-# stop: end every process of the group $g (or, without one, the jobs $p) and remove the directory
+# stop: end every process of the group $g or, without one, the jobs still running (their PIDs p<i>: a
+# finished job's PID is forgotten at once, it may be reused), then remove the directory
 _STREAM_PROLOGUE = [
     'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
-    "stop() { trap '' HUP INT TERM PIPE; trap - EXIT; [ -z \"$g\" ] || kill -TERM $g 2>/dev/null;"
-    ' [ -z "$p" ] || kill -TERM $p 2>/dev/null; rm -rf "$d"; exit "$1"; }',
-    "p=''",
+    "wd=''",
+    "stop() { trap '' HUP INT TERM PIPE; trap - EXIT; if [ -n \"$g\" ]; then kill -TERM $g 2>/dev/null; else"
+    ' k=0; while [ "$k" -lt "$n" ]; do eval "q=\\${p$k:-}"; [ -z "$q" ] || kill -TERM "$q" 2>/dev/null;'
+    ' k=$((k + 1)); done; [ -z "$wd" ] || kill -TERM "$wd" 2>/dev/null; fi; rm -rf "$d"; exit "$1"; }',
     "trap 'stop 0' EXIT",
     "trap 'stop 129' HUP",
     "trap 'stop 130' INT",
     "trap 'stop 143' TERM",
     "trap 'stop 141' PIPE",
     'mkfifo "$d/q" && exec 3<>"$d/q" || { echo "vmv: mkfifo failed" >&2; exit 111; }',
-    'r() { ( "j$1" >"$d/$1" 2>&1; echo "$1" >&3 ) & p="$p $!"; }',
+    'r() { ( "j$1" >"$d/$1" 2>&1; echo "$1" >&3 ) & eval "p$1=$!"; }',
 ]
 
 # the watchdog ticks every second while the script lives; a tick makes the script write a newline,
@@ -204,11 +206,11 @@ _STREAM_PROLOGUE = [
 _STREAM_MAIN = [
     'while [ "$i" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done',
     "( while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
-    ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & p="$p $!"',
+    ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & wd=$!',
     'while [ "$left" -gt 0 ] && read -r m <&3; do',
     "    case $m in",
     "    t) printf '\\n' || stop 141 ;;",
-    '    *) cat "$d/$m" || stop 141; rm -f "$d/$m"; left=$((left - 1))',
+    '    *) eval "p$m="; cat "$d/$m" || stop 141; rm -f "$d/$m"; left=$((left - 1))',
     '       if [ "$i" -lt "$n" ]; then r "$i"; i=$((i + 1)); fi ;;',
     "    esac",
     "done",
