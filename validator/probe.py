@@ -21,7 +21,7 @@ from validator.session import EndKind, SessionEnd, run_jobs
 from validator.transport import Executor
 
 WARM, REACH, MTU = "warm", "reach", "mtu"
-SILENCE_FLOOR = 20.0  # seconds without a finished pair before a session is judged stuck, at least
+SILENCE_FLOOR = 60.0  # seconds without a finished pair before a session is judged stuck, at least
 SILENCE_FACTOR = 4  # ... or this many times the slowest single pair
 NOT_PROBED_DETAIL = "not probed: the run was interrupted before this pair's outcome came back"
 

@@ -82,6 +82,8 @@ def run_jobs(
                 continue
             if not chunk:
                 return SessionEnd(EndKind.ENDED, f"the session on {host} ended early", reader.noise)
+            if not received:  # the script runs: its start-up on a loaded host does not count as silence
+                quiet_since = time.monotonic()
             received += len(chunk)
             if received > max_bytes:
                 return SessionEnd(
