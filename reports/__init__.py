@@ -26,6 +26,8 @@ FORMAT_MODULES: dict[str, str] = {
     "table": "reports.terminal",
     "json": "reports.json_report",
     "markdown": "reports.markdown",
+    "junit": "reports.junit",
+    "html": "reports.html",
 }
 
 FILE_OPTIONS: dict[str, object] = {"width": 120, "color": False}  # a table written to a file

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from reports.view import describe, printable, summary_line
-from validator.models import PairStatus, Severity
+from validator.models import Severity
 from validator.report import Report
 
 NAME = "markdown"
@@ -37,7 +37,7 @@ def render(report: Report, **_options: object) -> str:
         f"{report.duration_s:.1f} s.",
         "",
     ]
-    failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
+    failing = report.failing_pairs()
     lines.append(f"## Failing pairs ({len(failing)})")
     lines.append("")
     if failing:

@@ -182,7 +182,7 @@ def _legend(
     if "ERR" in used:
         notes.append("ERR = could not be tested")
     if any(c.endswith(f" {ROUTED_MARK}") for row in grid for c in row):
-        notes.append(f"{ROUTED_MARK} = routed (reply TTL shows a router hop)")
+        notes.append(f"{ROUTED_MARK} = routed (reply TTL shows a router hop, or the peer is outside the source subnet)")
     notes.append("- = same host or not planned")
     lines = _wrap("Legend: " + ", ".join(notes), width)
     if numbered:
@@ -212,7 +212,7 @@ def render(
         lines += _render_matrix(m, width, color)
         lines.append("")
 
-    failing = [p for p in report.pairs if p.status is not PairStatus.PASS]
+    failing = report.failing_pairs()
     lines.append(_paint(f"Failing pairs ({len(failing)})" if failing else "Failing pairs: none", "title", color))
     if failing:
         lines += _wrap("By reason: " + ", ".join(f"{r} {n}" for r, n in reason_counts(failing)), width, "  ")

@@ -26,6 +26,7 @@ SHORT_CODES: dict[Reason, str] = {
     Reason.LOSS: "los",
     Reason.VMK_DOWN: "dwn",
     Reason.UNKNOWN_VMK: "vmk?",
+    Reason.NETSTACK_MISSING: "stk?",
     Reason.HOST_ERROR: "host",
     Reason.PARSE_ERROR: "prs",
 }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
+from dataclasses import replace
+from ipaddress import ip_address, ip_interface
 
 import pytest
 
-from validator.classify import ProbeFailure, classify_pair, hops_from_ttl
+from validator.classify import ProbeFailure, classify_pair, hops_from_ttl, read_outcome
 from validator.models import Family, PairPlan, PairStatus, PingStats, Reason
 
 PLAN = PairPlan("esx01", "vmk1", ip_address("198.19.1.11"), "esx04", "vmk2", ip_address("198.19.3.12"),
@@ -89,3 +90,87 @@ def test_probe_session_timeout_grows_with_waves_and_respects_the_inventory_floor
     assert options.session_timeout(5, 2.0) == 120.0  # one wave: the inventory's command_timeout wins
     assert options.session_timeout(100, 5.0) == 3 * 10 * 5.0 + 30.0  # ten waves on a loaded host
     assert ProbeOptions(command_timeout=600.0).session_timeout(1000, 5.0) == 600.0
+
+
+# ------------------------------------------------------------------------------ IPv6: no TTL on ESXi
+
+PLAN6 = PairPlan("esx01", "vmk1", ip_address("2001:db8:1::11"), "esx04", "vmk1", ip_address("2001:db8:2::14"),
+                 Family.IPV6, 9000, src_prefix=64)
+
+
+def stats6(received: int = 3, payload: int = 56) -> PingStats:
+    """What parse_vmkping returns for ESXi's IPv6 replies: no TTL at all."""
+    return PingStats(target=str(PLAN6.dst_ip), payload=payload, transmitted=3, received=received,
+                     loss_pct=100.0 * (3 - received) / 3, rtt_avg_ms=0.2 if received else None)
+
+
+def test_ipv6_without_ttl_is_routed_by_subnet() -> None:
+    r = classify_pair(PLAN6, stats6(), stats6(payload=8952), 9000)
+    assert r.status is PairStatus.PASS and r.ttl is None
+    assert (r.routed, r.routed_by) == (True, "subnet")
+
+
+def test_ipv6_without_ttl_same_subnet_is_on_link() -> None:
+    plan = replace(PLAN6, dst_ip=ip_address("2001:db8:1::12"))
+    r = classify_pair(plan, stats6(), stats6(), 9000)
+    assert (r.routed, r.routed_by) == (False, "subnet")
+
+
+def test_ttl_is_the_evidence_when_present() -> None:
+    r = classify_pair(replace(PLAN, src_prefix=16), stats(ttl=61), stats(ttl=61), 9000)
+    assert (r.routed, r.routed_by) == (True, "ttl")  # the /16 would say on-link: the TTL wins
+
+
+def test_no_ttl_and_no_prefix_or_no_reply_says_nothing() -> None:
+    r = classify_pair(replace(PLAN6, src_prefix=None), stats6(), stats6(), 9000)
+    assert (r.routed, r.routed_by) == (None, None)
+    r = classify_pair(PLAN6, stats6(received=0), None, 9000)
+    assert (r.routed, r.routed_by, r.reason) == (None, None, Reason.UNREACHABLE)
+
+
+def test_ipv6_esxi_output_end_to_end() -> None:
+    text = (
+        "PING 2001:db8:2::14 (2001:db8:2::14): 56 data bytes\n"
+        "64 bytes from 2001:db8:2::14: icmp_seq=0 time=0.190 ms\n"
+        "64 bytes from 2001:db8:2::14: icmp_seq=1 time=0.201 ms\n"
+        "64 bytes from 2001:db8:2::14: icmp_seq=2 time=0.214 ms\n\n"
+        "--- 2001:db8:2::14 ping statistics ---\n"
+        "3 packets transmitted, 3 packets received, 0% packet loss\n"
+        "round-trip min/avg/max = 0.190/0.202/0.214 ms\n"
+    )
+    r = classify_pair(PLAN6, read_outcome(text), read_outcome(text), 9000)
+    assert r.status is PairStatus.PASS and (r.routed, r.routed_by) == (True, "subnet")
+
+
+# --------------------------------------------------------------------------- missing netstack
+
+NO_STACK = "*** vmkernel stack not configured ***\n"
+
+
+def test_netstack_missing_is_its_own_reason() -> None:
+    outcome = read_outcome(NO_STACK)
+    assert isinstance(outcome, ProbeFailure) and outcome.reason is Reason.NETSTACK_MISSING
+    r = classify_pair(PLAN, outcome, None, 9000, raw={"reach": NO_STACK})
+    assert r.status is PairStatus.FAIL and r.reason is Reason.NETSTACK_MISSING and r.reachable is False
+    assert "vmkernel stack not configured" in (r.detail or "") and "--netstack" in (r.detail or "")
+    assert r.raw == {"reach": NO_STACK}
+
+
+def test_netstack_missing_recognised_in_a_generic_parse_failure() -> None:
+    """A caller that maps every ParseError to PARSE_ERROR still gets the precise reason."""
+    generic = ProbeFailure(Reason.PARSE_ERROR, "cannot parse vmkping output", raw=NO_STACK)
+    assert classify_pair(PLAN, generic, None, 9000).reason is Reason.NETSTACK_MISSING
+    garbled = ProbeFailure(Reason.PARSE_ERROR, "cannot parse vmkping output", raw="garbage")
+    assert classify_pair(PLAN, garbled, None, 9000).reason is Reason.PARSE_ERROR
+
+
+def test_planner_fills_the_source_prefix() -> None:
+    from validator.models import Vmk
+    from validator.planner import pair_plan
+
+    src = Vmk("vmk1", "vmotion", 9000, addresses=(ip_interface("198.19.1.11/25"), ip_interface("2001:db8:1::11/64")))
+    dst = Vmk("vmk1", "vmotion", 9000, addresses=(ip_interface("198.19.1.200/25"), ip_interface("2001:db8:1::12/64")))
+    v4 = pair_plan("a", src, "b", dst, Family.IPV4)
+    v6 = pair_plan("a", src, "b", dst, Family.IPV6)
+    assert v4 is not None and v6 is not None
+    assert (v4.src_prefix, v6.src_prefix) == (25, 64)

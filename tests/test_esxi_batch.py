@@ -230,13 +230,14 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_parallel_streams_outputs_before_the_end(shell: Shell) -> None:
-    from validator.esxi.stream import FrameReader
+    from validator.esxi.stream import FrameReader, JobOutput
 
     batch = b.build_parallel({"fast": "echo quick", "slow": "sleep 30"}, 2)
     proc = _stream(shell, batch)
     try:
         assert proc.stdout is not None
-        reader, jobs = FrameReader(batch.nonce), []
+        reader = FrameReader(batch.nonce)
+        jobs: list[JobOutput] = []
         deadline = time.monotonic() + 10
         while not jobs and time.monotonic() < deadline:
             jobs = reader.feed(os.read(proc.stdout.fileno(), 4096).decode())

@@ -137,9 +137,20 @@ def test_vmkping_number_formatting() -> None:
     cmd = c.vmkping("198.19.1.1", netstack=None, vmk=None, interval=0.01, timeout=60.0)
     assert "-i 0.01 -W 60 " in cmd
     cmd = c.vmkping("198.19.1.1", netstack=None, vmk=None, interval=10, timeout=0.1)
-    assert "-i 10 -W 0.1 " in cmd
+    assert "-i 10 -W 1 " in cmd
     cmd = c.vmkping("198.19.1.1", netstack=None, vmk=None, interval=1 / 3)
     assert "-i 0.333 " in cmd
+
+
+@pytest.mark.parametrize(
+    ("timeout", "word"),
+    [(0.1, "1"), (0.5, "1"), (1, "1"), (1.0, "1"), (1.2, "2"), (2.999, "3"), (3, "3"), (59.5, "60"), (60, "60")],
+)
+def test_vmkping_timeout_is_whole_seconds_rounded_up(timeout: float, word: str) -> None:
+    """ESXi documents -W in seconds and every public example uses whole seconds: never send a fraction."""
+    words = c.vmkping("198.19.1.1", netstack="vmotion", vmk="vmk1", timeout=timeout, interval=0.2).split()
+    assert words[words.index("-W") + 1] == word
+    assert words[words.index("-i") + 1] == "0.2"  # sub-second -i is accepted by ESXi and kept
 
 
 def test_vmkping_words_survive_shell_split() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from validator.errors import ParseError
 from validator.esxi import parsers as p
 from validator.esxi import tables as t
-from validator.models import Family
+from validator.models import Family, PingStats
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "esxi-output"
 
@@ -97,9 +98,46 @@ def test_vmkping_unknown_vmk() -> None:
 
 def test_vmkping_ipv6() -> None:
     stats = p.parse_vmkping(sample("vmkping-ipv6.txt"))
-    assert (stats.target, stats.payload) == ("2001:db8:1::11", 8952)
-    assert stats.ttls == (61, 61, 61)
+    assert (stats.target, stats.payload, stats.received) == ("2001:db8:1::11", 8952, 3)
+    assert stats.ttls == () and stats.ttl is None
     assert stats.rtt_max_ms == 0.4
+
+
+def test_vmkping_ipv6_reply_without_hop_limit() -> None:
+    """ESXi's IPv6 replies carry no ttl=/hlim=: three replies, no TTL, nothing refused."""
+    stats = p.parse_vmkping(sample("vmkping-ipv6-no-hlim.txt"))
+    assert (stats.target, stats.payload, stats.transmitted, stats.received, stats.loss_pct) == (
+        "2001:db8::5", 56, 3, 3, 0.0,
+    )  # fmt: skip
+    assert stats.ttls == () and stats.ttl is None and stats.errors == ()
+    assert (stats.rtt_min_ms, stats.rtt_avg_ms, stats.rtt_max_ms) == (0.19, 0.202, 0.214)
+
+
+def test_vmkping_netstack_missing() -> None:
+    text = sample("vmkping-netstack-missing.txt")
+    with pytest.raises(p.NetstackMissingError) as info:
+        p.parse_vmkping(text)
+    assert info.value.raw == text
+    assert isinstance(info.value, ParseError)
+    with pytest.raises(p.NetstackMissingError):
+        p.parse_vmkping("\r\n*** vmkernel stack not configured ***\r\n")
+
+
+def test_vmkping_public_vcf9_df_too_long() -> None:
+    """ESXi 9 (VCF 9 lab notes): DF packet above the vmk MTU, one sendto() line per packet."""
+    stats = p.parse_vmkping(sample("vmkping-public-vcf9-df-too-long.txt"))
+    assert (stats.target, stats.payload, stats.transmitted, stats.received, stats.loss_pct) == (
+        "192.168.6.1", 1500, 3, 0, 100.0,
+    )  # fmt: skip
+    assert stats.errors == ("Message too long",) * 3
+    assert stats.ttls == () and stats.rtt_avg_ms is None
+
+
+def test_vmkping_public_onlink_vmk0() -> None:
+    stats = p.parse_vmkping(sample("vmkping-public-onlink-vmk0.txt"))
+    assert (stats.target, stats.payload, stats.transmitted, stats.received) == ("192.168.1.22", 56, 2, 2)
+    assert stats.ttls == (64, 64)
+    assert (stats.rtt_min_ms, stats.rtt_avg_ms, stats.rtt_max_ms) == (0.406, 0.494, 0.583)
 
 
 def test_vmkping_ipv6_hlim_and_comma() -> None:
@@ -159,9 +197,14 @@ def test_vmkping_crlf_and_noise_lines() -> None:
             "two PING",
         ),
         (
-            "PING 1.2.3.4 (1.2.3.4): 56 data bytes\n64 bytes from 1.2.3.4: icmp_seq=0 time=1 ms\n"
+            "PING 1.2.3.4 (1.2.3.4): 56 data bytes\n64 bytes from 1.2.3.4: icmp_seq=0 ttl=6.4 time=1 ms\n"
             "1 packets transmitted, 1 packets received, 0% packet loss\n",
-            "ttl",
+            "fractional ttl",
+        ),
+        (
+            "PING 1.2.3.4 (1.2.3.4): 56 data bytes\n64 bytes from 1.2.3.4: hello\n"
+            "1 packets transmitted, 1 packets received, 0% packet loss\n",
+            "icmp_seq or time",
         ),
         (
             "PING 1.2.3.4 (1.2.3.4): 56 data bytes\n1 packets transmitted, 1 packets received, 0% packet loss\n"
@@ -194,6 +237,10 @@ def test_netstack_list(name: str) -> None:
     assert p.parse_netstack_list(sample(name)) == NETSTACKS
 
 
+def test_netstack_list_public() -> None:
+    assert p.parse_netstack_list(sample("esxcli-netstack-list-public.txt")) == NETSTACKS[:1]
+
+
 # ----------------------------------------------------------------------------- interface list
 
 INTERFACES = (
@@ -224,6 +271,32 @@ def test_interface_list_esxi8_excerpt() -> None:
     assert entry == p.InterfaceEntry(
         name="vmk0", mac=None, enabled=True, portset=None, portgroup="Management Network",
         netstack="defaultTcpipStack", mtu=9000, port_id=67108875, vds_name=None,
+    )  # fmt: skip
+
+
+def test_interface_list_public_captures() -> None:
+    """Real ESXi 7 and 9 output: every field of today's releases (VDS, Opaque, RXDispQueue, URPF)."""
+    assert p.parse_interface_list(sample("esxcli-interface-list-public-esxi7.txt")) == (
+        p.InterfaceEntry(
+            name="vmk0", mac="00:50:56:6c:01:11", enabled=True, portset="vSwitch0", portgroup="Management",
+            netstack="defaultTcpipStack", mtu=1500, port_id=33554443, vds_name=None,
+        ),
+    )  # fmt: skip
+    assert p.parse_interface_list(sample("esxcli-interface-list-public-vsan.txt")) == (
+        p.InterfaceEntry(
+            name="vmk0", mac="34:40:b5:b0:08:28", enabled=True, portset="vSwitch0", portgroup="Management Network",
+            netstack="defaultTcpipStack", mtu=1500, port_id=33554442, vds_name=None,
+        ),
+        p.InterfaceEntry(
+            name="vmk2", mac="00:50:56:62:76:bd", enabled=True, portset="vSwitch1", portgroup="VSAN",
+            netstack="defaultTcpipStack", mtu=1500, port_id=50331656, vds_name=None,
+        ),
+    )  # fmt: skip
+    assert p.parse_interface_list(sample("esxcli-interface-list-public-esxi9.txt")) == (
+        p.InterfaceEntry(
+            name="vmk0", mac="00:50:56:9f:78:3b", enabled=True, portset="vSwitch0", portgroup="Management Network",
+            netstack="defaultTcpipStack", mtu=9000, port_id=67108875, vds_name=None,
+        ),
     )  # fmt: skip
 
 
@@ -286,6 +359,23 @@ def test_ipv4_get_without_rule_public_excerpts() -> None:
     (new,) = p.parse_ipv4_get(sample("esxcli-ipv4-get-gateway-norule.txt"))
     assert (new.address, new.broadcast, new.address_type, new.gateway) == (
         IPv4Address("192.168.1.11"), IPv4Address("192.168.1.255"), "STATIC", IPv4Address("192.168.1.1"),
+    )  # fmt: skip
+
+
+def test_ipv4_get_public_captures() -> None:
+    assert p.parse_ipv4_get(sample("esxcli-ipv4-get-public-gateway.txt")) == (
+        p.Ipv4Entry(
+            name="vmk0", address=IPv4Address("192.168.1.11"), netmask=IPv4Address("255.255.255.0"), prefix=24,
+            broadcast=IPv4Address("192.168.1.255"), address_type="STATIC", gateway=IPv4Address("192.168.1.1"),
+            dhcp_dns=False,
+        ),
+    )  # fmt: skip
+    vmk0, vmk2 = p.parse_ipv4_get(sample("esxcli-ipv4-get-public-vsan.txt"))
+    assert (vmk0.name, vmk0.address, vmk0.prefix, vmk0.broadcast, vmk0.gateway, vmk0.dhcp_dns) == (
+        "vmk0", IPv4Address("10.65.17.33"), 24, IPv4Address("10.65.17.255"), None, False,
+    )  # fmt: skip
+    assert (vmk2.name, vmk2.address, vmk2.prefix, vmk2.broadcast, vmk2.address_type) == (
+        "vmk2", IPv4Address("192.168.17.33"), 24, IPv4Address("192.168.17.255"), "STATIC",
     )  # fmt: skip
 
 
@@ -630,3 +720,137 @@ def test_readers_refuse_non_text(reader: object, value: object) -> None:
 def test_norm_key() -> None:
     assert t.norm_key("IPv4 Address") == t.norm_key("IPv4Address") == "ipv4address"
     assert t.norm_key("Netstack  Instance") == "netstackinstance"
+
+
+# ------------------------------------------------------------------ every sample, parametrised
+
+V4, V6 = IPv4Address, IPv6Address
+_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("vmkping-", p.parse_vmkping),
+    ("esxcli-netstack-list", p.parse_netstack_list),
+    ("esxcli-interface-list", p.parse_interface_list),
+    ("esxcli-ipv4-get", p.parse_ipv4_get),
+    ("esxcli-ipv6-address-list", p.parse_ipv6_address_list),
+    ("esxcli-route-ipv4-list", p.parse_route_ipv4_list),
+    ("esxcli-route-ipv6-list", p.parse_route_ipv6_list),
+    ("esxcli-tag-get", p.parse_tags),
+    ("esxcli-error-", p.parse_interface_list),
+    ("esxcli-xml-shape", t.read_xml_records),
+)
+_LOCAL = ("198.19.2.11", 56, 3, 0, 100.0)
+_IF3 = (("vmk0", True, "defaultTcpipStack", 1500), ("vmk1", True, "vmotion", 9000), ("vmk2", False, "vmotion", 1500))
+_V4_1 = (("vmk1", V4("198.19.1.11"), 24, None),)
+_V4_2 = (("vmk2", V4("198.19.3.11"), 25, V4("198.19.3.1")),)
+_V6 = (("vmk0", V6("fe80::250:56ff:fe6a:7c2e"), 64), ("vmk1", V6("2001:db8:1::11"), 64))
+_NS = (("defaultTcpipStack", "defaultTcpipStack", "4660"), ("vmotion", "vmotion", "4660"))
+_R4 = (("default", "0.0.0.0", V4("198.19.1.1"), "vmk1"), ("198.19.1.0", "255.255.255.0", None, "vmk1"))
+_R6 = (("default", "0", V6("2001:db8:1::1"), "vmk1"), ("2001:db8:1::", "64", None, "vmk1"))
+_TOO_LONG = ("Message too long",) * 3
+
+# file -> what its parser returns (summarised), or (exception type, message) for what it refuses
+EVERY_SAMPLE: dict[str, object] = {
+    "esxcli-error-unknown-command.txt": (p.EsxcliError, "Unknown command or namespace network ip bogus"),
+    "esxcli-error-unknown-interface.txt": (p.EsxcliError, "Interface 'vmk9' not found"),
+    "esxcli-error-unknown-netstack.txt": (p.EsxcliError, "Netstack instance 'nosuch' not found"),
+    "esxcli-interface-list-esxi8.txt": (("vmk0", True, "defaultTcpipStack", 9000),),
+    "esxcli-interface-list-public-esxi7.txt": (("vmk0", True, "defaultTcpipStack", 1500),),
+    "esxcli-interface-list-public-esxi9.txt": (("vmk0", True, "defaultTcpipStack", 9000),),
+    "esxcli-interface-list-public-vsan.txt": (
+        ("vmk0", True, "defaultTcpipStack", 1500), ("vmk2", True, "defaultTcpipStack", 1500),
+    ),
+    "esxcli-interface-list.csv": _IF3,
+    "esxcli-interface-list.txt": _IF3,
+    "esxcli-interface-list.xml": _IF3,
+    "esxcli-ipv4-get-gateway-norule.txt": (("vmk0", V4("192.168.1.11"), 24, V4("192.168.1.1")),),
+    "esxcli-ipv4-get-gateway.txt": _V4_1,
+    "esxcli-ipv4-get-legacy.txt": _V4_1,
+    "esxcli-ipv4-get-multi.txt": _V4_1 + _V4_2 + (("vmk3", None, None, None),),
+    "esxcli-ipv4-get-norule.txt": (("vmk0", V4("192.168.5.116"), 24, None),),
+    "esxcli-ipv4-get-public-gateway.txt": (("vmk0", V4("192.168.1.11"), 24, V4("192.168.1.1")),),
+    "esxcli-ipv4-get-public-vsan.txt": (("vmk0", V4("10.65.17.33"), 24, None), ("vmk2", V4("192.168.17.33"), 24, None)),
+    "esxcli-ipv4-get-reordered.csv": (("vmk2", V4("198.19.3.11"), 25, None), ("vmk3", None, None, None)),
+    "esxcli-ipv4-get.csv": _V4_1,
+    "esxcli-ipv4-get.xml": _V4_1 + _V4_2,
+    "esxcli-ipv6-address-list.csv": _V6,
+    "esxcli-ipv6-address-list.txt": _V6,
+    "esxcli-ipv6-address-list.xml": _V6,
+    "esxcli-netstack-list-public.txt": _NS[:1],
+    "esxcli-netstack-list.csv": _NS,
+    "esxcli-netstack-list.txt": _NS,
+    "esxcli-netstack-list.xml": _NS,
+    "esxcli-route-ipv4-list-norule.txt": (("default", "0.0.0.0", V4("192.168.5.1"), "vmk0"),),
+    "esxcli-route-ipv4-list-reordered.csv": _R4,
+    "esxcli-route-ipv4-list.txt": _R4,
+    "esxcli-route-ipv4-list.xml": _R4,
+    "esxcli-route-ipv6-list-aligned.txt": _R6,
+    "esxcli-route-ipv6-list.txt": _R6,
+    "esxcli-tag-get-multi.txt": ("Management", "VMotion"),
+    "esxcli-tag-get-none.txt": (),
+    "esxcli-tag-get.csv": ("Management", "VMotion"),
+    "esxcli-tag-get.txt": ("VMotion",),
+    "esxcli-tag-get.xml": ("Management", "VMotion"),
+    "esxcli-xml-shape.xml": [{"name": "vmk1", "ipv4address": "198.19.1.11", "mtu": "9000", "enabled": "true"}],
+    "vmkping-df-too-long.txt": (("198.19.2.11", 8972, 3, 0, 100.0), _TOO_LONG, ()),
+    "vmkping-host-down.txt": (("198.19.1.13", 56, 3, 0, 100.0), ("Host is down",) * 3, ()),
+    "vmkping-ipv6-hlim.txt": (("2001:db8:2::12", 56, 3, 3, 0.0), (), (64, 64, 64)),
+    "vmkping-ipv6-no-hlim.txt": (("2001:db8::5", 56, 3, 3, 0.0), (), ()),
+    "vmkping-ipv6.txt": (("2001:db8:1::11", 8952, 3, 3, 0.0), (), ()),
+    "vmkping-linux-style.txt": (("198.19.2.11", 56, 2, 2, 0.0), (), (62, 62)),
+    "vmkping-netstack-missing.txt": (p.NetstackMissingError, "vmkernel stack not configured"),
+    "vmkping-no-route.txt": (_LOCAL, ("Network is unreachable",) * 3, ()),
+    "vmkping-nsx-df-1572.txt": (("10.44.44.22", 1572, 1, 1, 0.0), (), (64,)),
+    "vmkping-ok-onlink.txt": (("198.19.1.12", 56, 3, 3, 0.0), (), (64, 64, 64)),
+    "vmkping-ok-routed.txt": (("198.19.2.11", 8972, 3, 3, 0.0), (), (61, 61, 61)),
+    "vmkping-partial-loss.txt": (("198.19.2.11", 56, 3, 2, 33.3), (), (61, 61)),
+    "vmkping-path-mtu-loss.txt": (("198.19.2.11", 8972, 3, 0, 100.0), (), ()),
+    "vmkping-public-onlink-vmk0.txt": (("192.168.1.22", 56, 2, 2, 0.0), (), (64, 64)),
+    "vmkping-public-vcf9-df-too-long.txt": (("192.168.6.1", 1500, 3, 0, 100.0), _TOO_LONG, ()),
+    "vmkping-unknown-vmk.txt": (p.UnknownInterfaceError, "unknown interface 'vmk9'"),
+    "vmkping-vmk-down.txt": (_LOCAL, ("Network is down",) * 3, ()),
+}  # fmt: skip
+
+
+def _summary(value: object) -> object:
+    """The parsed values a sample is checked on, in plain tuples."""
+    if isinstance(value, PingStats):
+        head = (value.target, value.payload, value.transmitted, value.received, value.loss_pct)
+        return (head, value.errors, value.ttls)
+    if not isinstance(value, tuple):
+        return value
+    out: list[object] = []
+    for item in value:
+        if isinstance(item, p.InterfaceEntry):
+            out.append((item.name, item.enabled, item.netstack, item.mtu))
+        elif isinstance(item, p.Ipv4Entry):
+            out.append((item.name, item.address, item.prefix, item.gateway))
+        elif isinstance(item, p.Ipv6Entry):
+            out.append((item.interface, item.address, item.prefix))
+        elif isinstance(item, p.NetstackEntry):
+            out.append((item.key, item.name, item.state))
+        elif isinstance(item, p.RouteEntry):
+            out.append((item.network, item.netmask_or_prefix, item.gateway, item.interface))
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+def _parser_for(name: str) -> Callable[[str], object]:
+    return next(parser for prefix, parser in _PARSERS if name.startswith(prefix))
+
+
+@pytest.mark.parametrize(
+    "path", sorted(f for f in SAMPLES.iterdir() if f.name != "SOURCES.md"), ids=lambda f: f.name
+)
+def test_every_sample_parses_to_its_values(path: Path) -> None:
+    assert path.name in EVERY_SAMPLE, f"{path.name}: add its parsed values to EVERY_SAMPLE"
+    expected = EVERY_SAMPLE[path.name]
+    parse = _parser_for(path.name)
+    text = path.read_text()
+    if isinstance(expected, tuple) and len(expected) == 2 and isinstance(expected[0], type):
+        error, message = expected
+        with pytest.raises(error) as info:
+            parse(text)
+        assert message in str(info.value)
+        assert isinstance(info.value, ParseError) and info.value.raw == text
+        return
+    assert _summary(parse(text)) == expected

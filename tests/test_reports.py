@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -522,3 +523,27 @@ def test_failing_pairs_are_grouped_per_host_pair() -> None:
     line = group_line(groups[0])
     assert line.startswith(f"{report.hosts[0].name} -> {report.hosts[1].name} (vmk1->vmk1, vmk1->vmk2")
     assert "path-mtu - DF lost" in line
+
+
+def test_json_routed_by_round_trip_and_schema() -> None:
+    """routed_by says which evidence made a pair routed: "ttl", "subnet" (IPv6 on ESXi) or null; optional key."""
+    report = rich_report()
+    first, second = report.pairs[0], report.pairs[1]
+    marked = (dataclasses.replace(first, routed=True, routed_by="subnet"), dataclasses.replace(second, routed_by="ttl"))
+    report = dataclasses.replace(report, pairs=(*marked, *report.pairs[2:]))
+    d = report.to_dict()
+    assert [p["routed_by"] for p in d["pairs"][:2]] == ["subnet", "ttl"]
+    back = Report.from_dict(d)
+    assert [p.routed_by for p in back.pairs[:2]] == ["subnet", "ttl"]
+    assert back == report
+    d["pairs"][0].pop("routed_by")  # an older report without the key still loads
+    assert Report.from_dict(d).pairs[0].routed_by is None
+    d["pairs"][1]["routed_by"] = "guess"
+    with pytest.raises(ReportFormatError, match="routed_by"):
+        Report.from_dict(d)
+
+
+def test_schema_reason_enum_is_the_reason_enum() -> None:
+    """The packaged schema lists every Reason (netstack-missing included), and nothing else."""
+    enum = report_schema()["properties"]["pairs"]["items"]["properties"]["reason"]["enum"]
+    assert enum == [*[r.value for r in Reason], None]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from ipaddress import ip_interface
 
+from validator.errors import ParseError
+from validator.esxi import parsers
 from validator.models import PairPlan, PairResult, PairStatus, PingStats, Reason
 
 _COMMON_INITIAL_TTLS = (32, 64, 128, 255)
@@ -22,12 +25,39 @@ _LOCAL_ERRORS: tuple[tuple[str, Reason], ...] = (
 class ProbeFailure:
     """A probe that produced no usable statistics."""
 
-    reason: Reason  # UNKNOWN_VMK, PARSE_ERROR or HOST_ERROR
+    reason: Reason  # UNKNOWN_VMK, NETSTACK_MISSING, PARSE_ERROR or HOST_ERROR
     message: str
     raw: str = ""
 
 
 ProbeOutcome = PingStats | ProbeFailure
+
+NETSTACK_MISSING_DETAIL = (
+    "'*** vmkernel stack not configured ***': the source host has no TCP/IP stack of the name probed; "
+    "create the vMotion stack there (add a VMkernel adapter on the vMotion TCP/IP stack) or probe "
+    "with --netstack naming the stack its vMotion vmks use"
+)
+
+
+def read_outcome(text: str) -> ProbeOutcome:
+    """One vmkping output -> its statistics, or the failure it shows (raw text kept)."""
+    try:
+        return parsers.parse_vmkping(text)
+    except parsers.UnknownInterfaceError as exc:
+        return ProbeFailure(Reason.UNKNOWN_VMK, str(exc), text)
+    except parsers.NetstackMissingError:
+        return ProbeFailure(Reason.NETSTACK_MISSING, NETSTACK_MISSING_DETAIL, text)
+    except ParseError as exc:
+        return ProbeFailure(Reason.PARSE_ERROR, f"cannot parse vmkping output: {exc}", text)
+
+
+def _refine(outcome: ProbeOutcome) -> ProbeOutcome:
+    """A parse failure whose raw text is a failure vmkping reports (a missing stack) -> that failure."""
+    if isinstance(outcome, ProbeFailure) and outcome.reason is Reason.PARSE_ERROR and outcome.raw:
+        refined = read_outcome(outcome.raw)
+        if isinstance(refined, ProbeFailure) and refined.reason is Reason.NETSTACK_MISSING:
+            return refined
+    return outcome
 
 
 def hops_from_ttl(ttl: int) -> int:
@@ -55,8 +85,12 @@ def classify_pair(
 ) -> PairResult:
     """Verdict for one directed pair from its reachability probe and its DF probe at ``mtu_tested``."""
     raw = raw or {}
+    reach = _refine(reach)
+    if mtu_probe is not None:
+        mtu_probe = _refine(mtu_probe)
     if isinstance(reach, ProbeFailure):
         return _failure_result(plan, reach, raw)
+    routed, routed_by = _routed(plan, reach)
     base = PairResult(
         plan=plan,
         status=PairStatus.PASS,
@@ -66,7 +100,8 @@ def classify_pair(
         rtt_avg_ms=reach.rtt_avg_ms,
         rtt_max_ms=reach.rtt_max_ms,
         ttl=reach.ttl,
-        routed=_routed(reach),
+        routed=routed,
+        routed_by=routed_by,
         raw=raw,
     )
     if reach.received == 0:
@@ -107,18 +142,26 @@ def error_result(plan: PairPlan, reason: Reason, message: str, raw: dict[str, st
 
 
 def _failure_result(plan: PairPlan, failure: ProbeFailure, raw: dict[str, str]) -> PairResult:
-    if failure.reason is Reason.UNKNOWN_VMK:
+    if failure.reason in (Reason.UNKNOWN_VMK, Reason.NETSTACK_MISSING):
         return PairResult(
-            plan=plan, status=PairStatus.FAIL, reason=Reason.UNKNOWN_VMK, detail=failure.message,
+            plan=plan, status=PairStatus.FAIL, reason=failure.reason, detail=failure.message,
             reachable=False, raw=raw,
         )
     return error_result(plan, failure.reason, failure.message, raw)
 
 
-def _routed(stats: PingStats) -> bool | None:
-    if stats.ttl is None:
-        return None
-    return hops_from_ttl(stats.ttl) > 0
+def _routed(plan: PairPlan, stats: PingStats) -> tuple[bool | None, str | None]:
+    """Routed or not, and the evidence: the reply TTL, else (replies without one, as ESXi prints
+    IPv6 replies) whether the destination lies outside the source vmk's subnet."""
+    if stats.ttl is not None:
+        return hops_from_ttl(stats.ttl) > 0, "ttl"
+    if stats.received > 0 and plan.src_prefix is not None:
+        try:
+            subnet = ip_interface(f"{plan.src_ip}/{plan.src_prefix}").network
+        except ValueError:
+            return None, None
+        return plan.dst_ip not in subnet, "subnet"
+    return None, None
 
 
 def _reach_detail(reason: Reason, plan: PairPlan, stats: PingStats) -> str:

@@ -4,14 +4,25 @@
     +-- UsageError              bad command-line usage                      (exit 2)
     +-- InventoryError          bad inventory file or environment           (exit 2)
     +-- LabError                the lab could not be built or torn down
+    |   +-- LabHostError        this machine cannot run a lab (not Linux, not root)  (validator/lab/api.py)
     +-- TransportError          talking to one host failed
     |   +-- ConnectError        TCP connect failed or timed out (host unreachable)
     |   +-- AuthError           every authentication method was refused
     |   +-- HostKeyError        unknown or changed host key under strict checking
     |   +-- CommandTimeout      a remote command did not finish in time
     +-- ParseError              ESXi output did not have the expected shape (keeps the raw text)
+    |   +-- UnknownInterfaceError   vmkping refused the source vmk          (validator/esxi/parsers.py)
+    |   +-- NetstackMissingError    the host has no such TCP/IP stack       (validator/esxi/parsers.py)
+    |   +-- EsxcliError             esxcli printed an error instead of a table  (validator/esxi/tables.py)
     +-- CommandValueError       a value refused before it is placed in a remote command
     +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
+    +-- IncomparableReportsError  two reports a baseline diff refuses (other netstack or schema)  (exit 2)
+    +-- VCenterError            talking to vCenter failed; never carries the password            (exit 2)
+        +-- VCenterConnectError     vCenter unreachable (DNS, refused, timeout)
+        +-- VCenterCertificateError vCenter's TLS certificate could not be verified
+        +-- VCenterAuthError        vCenter refused the user name or password
+        +-- VCenterScopeError       a datacenter, cluster or host named in the scope does not exist
+        +-- VCenterApiError         a vCenter call failed (retrieval, starting or stopping a service)
 
     KeyboardInterrupt
     +-- Interrupted             Ctrl-C stopped a validation; carries the partial report      (exit 130)
@@ -79,6 +90,34 @@ class CommandValueError(ValidatorError, ValueError):
 
 class ReportFormatError(ValidatorError, ValueError):
     """A saved report cannot be read: not JSON, or not following the report schema."""
+
+
+class VCenterError(ValidatorError):
+    """vCenter could not be used; the message is one line and never holds the password."""
+
+
+class VCenterConnectError(VCenterError):
+    """vCenter could not be reached."""
+
+
+class VCenterCertificateError(VCenterError):
+    """vCenter's certificate could not be verified."""
+
+
+class VCenterAuthError(VCenterError):
+    """vCenter refused the login."""
+
+
+class VCenterScopeError(VCenterError):
+    """A datacenter, cluster or host named in the scope is not in vCenter."""
+
+
+class VCenterApiError(VCenterError):
+    """A vCenter call failed."""
+
+
+class IncomparableReportsError(ValidatorError):
+    """Two reports cannot be compared (different netstacks or schema versions); the message is one line."""
 
 
 class Interrupted(KeyboardInterrupt):

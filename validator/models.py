@@ -43,6 +43,7 @@ class Reason(StrEnum):
     UNREACHABLE = "unreachable"  # every reply lost
     UNKNOWN_VMK = "unknown-vmk"  # vmkping rejected the source interface
     VMK_DOWN = "vmk-down"  # sendto() failed (Network is down): source vmk disabled
+    NETSTACK_MISSING = "netstack-missing"  # *** vmkernel stack not configured ***: no such stack on the source
     HOST_ERROR = "host-error"  # the source host could not be reached or the command failed
     PARSE_ERROR = "parse-error"  # the output could not be parsed (raw output kept)
     NOT_PROBED = "not-probed"  # the run was interrupted before the pair's outcome came back
@@ -52,6 +53,22 @@ class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+
+
+class ConnectionState(StrEnum):
+    """A host's connection to vCenter (vim.HostSystem.ConnectionState)."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    NOT_RESPONDING = "notResponding"
+
+
+class LockdownMode(StrEnum):
+    """A host's lockdown mode (vim.host.HostAccessManager.LockdownMode)."""
+
+    DISABLED = "lockdownDisabled"
+    NORMAL = "lockdownNormal"
+    STRICT = "lockdownStrict"
 
 
 class Family(StrEnum):
@@ -131,6 +148,66 @@ class HostTarget:
 
 
 @dataclass(frozen=True)
+class VCenterVmk:
+    """A vmk as vCenter describes it; ``services`` are the vCenter service (nicType) names selected on it."""
+
+    name: str
+    netstack: str
+    mtu: int
+    addresses: tuple[IPInterface, ...] = ()
+    gateway: IPAddress | None = None  # per-vmk gateway override
+    services: tuple[str, ...] = ()  # e.g. ("vmotion",), ("management", "vsan")
+    portgroup: str | None = None
+    mac: str | None = None
+
+
+@dataclass(frozen=True)
+class VCenterStack:
+    """A TCP/IP stack instance of a host as vCenter describes it."""
+
+    key: str
+    gateway: IPAddress | None = None
+    gateway6: IPAddress | None = None
+
+
+@dataclass(frozen=True)
+class VCenterVm:
+    """A virtual machine registered on a host, and the names of its networks."""
+
+    name: str
+    networks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VCenterFacts:
+    """What vCenter knows about one host (vCenter has no enabled flag per vmk: every vmk it lists is configured)."""
+
+    connection_state: ConnectionState = ConnectionState.CONNECTED
+    in_maintenance: bool = False
+    lockdown_mode: LockdownMode = LockdownMode.DISABLED
+    ssh_running: bool | None = None  # the TSM-SSH service; None when vCenter did not say
+    datacenter: str | None = None
+    vmks: tuple[VCenterVmk, ...] = ()
+    netstacks: tuple[VCenterStack, ...] = ()
+    portgroups: tuple[str, ...] = ()  # every network the host can attach a VM to
+    vms: tuple[VCenterVm, ...] = ()
+
+    @property
+    def connected(self) -> bool:
+        return self.connection_state is ConnectionState.CONNECTED
+
+    @property
+    def locked_down(self) -> bool:
+        return self.lockdown_mode is not LockdownMode.DISABLED
+
+    def vmk(self, name: str) -> VCenterVmk | None:
+        return next((v for v in self.vmks if v.name == name), None)
+
+    def stack(self, key: str) -> VCenterStack | None:
+        return next((s for s in self.netstacks if s.key == key), None)
+
+
+@dataclass(frozen=True)
 class HostInfo:
     """What discovery learned about one host; status says whether it could."""
 
@@ -147,6 +224,7 @@ class HostInfo:
     netstacks: tuple[str, ...] = ()
     expected_vmks: tuple[ExpectedVmk, ...] | None = None  # what the inventory declares (None: nothing)
     cluster: str | None = None  # the mesh is planned within each cluster
+    vcenter: VCenterFacts | None = None  # vCenter's view of the host, when vCenter is the source
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -186,6 +264,7 @@ class PairPlan:
     dst_ip: IPAddress
     family: Family
     mtu: int  # the smaller of the two vmks' MTUs: the DF test size
+    src_prefix: int | None = None  # prefix length of the source vmk's address (routed-by-subnet evidence)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -207,6 +286,7 @@ class PairResult:
     rtt_max_ms: float | None = None
     ttl: int | None = None
     routed: bool | None = None
+    routed_by: str | None = None  # evidence for ``routed``: "ttl" (reply TTL) or "subnet" (vmk prefixes)
     mtu_tested: int | None = None
     mtu_ok: bool | None = None
     max_mtu: int | None = None

@@ -45,6 +45,7 @@ def pair_plan(src_host: str, src_vmk: Vmk, dst_host: str, dst_vmk: Vmk, family: 
         dst_ip=dst_addr.ip,
         family=family,
         mtu=min(src_vmk.mtu, dst_vmk.mtu),
+        src_prefix=src_addr.network.prefixlen,
     )
 
 

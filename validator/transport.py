@@ -33,10 +33,6 @@ class CommandResult:
     stdout: str
     stderr: str = ""
 
-    @property
-    def succeeded(self) -> bool:
-        return self.exit_status == 0
-
 
 class Executor(Protocol):
     """An open session to one host."""

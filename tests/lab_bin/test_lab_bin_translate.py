@@ -155,6 +155,31 @@ def test_translate_replies(hosts: topo.Topology) -> None:
     )
 
 
+def test_translate_ipv6_replies_carry_no_hop_limit(hosts: topo.Topology) -> None:
+    """ESXi prints IPv6 replies without ttl=/hlim=: "64 bytes from 2001:db8::5: icmp_seq=0 time=0.190 ms"."""
+    text = """PING 2001:db8:2::11(2001:db8:2::11) from 2001:db8:1::11 vmk1: 56 data bytes
+64 bytes from 2001:db8:2::11: icmp_seq=1 ttl=62 time=0.19 ms
+64 bytes from 2001:db8:2::11: icmp_seq=2 ttl=62 time=0.2 ms
+64 bytes from 2001:db8:2::11: icmp_seq=2 ttl=62 time=0.3 ms (DUP!)
+
+--- 2001:db8:2::11 ping statistics ---
+2 packets transmitted, 2 received, +1 duplicates, 0% packet loss, time 1001ms
+rtt min/avg/max/mdev = 0.190/0.195/0.200/0.005 ms
+"""
+    rc, out = translate(hosts, text, host="2001:db8:2::11", fam="6", srcip="2001:db8:1::11", count="2")
+    assert rc == 0
+    assert out == (
+        "PING 2001:db8:2::11 (2001:db8:2::11): 56 data bytes\n"
+        "64 bytes from 2001:db8:2::11: icmp_seq=0 time=0.190 ms\n"
+        "64 bytes from 2001:db8:2::11: icmp_seq=1 time=0.200 ms\n"
+        "64 bytes from 2001:db8:2::11: icmp_seq=1 time=0.300 ms (DUP!)\n"
+        "\n"
+        "--- 2001:db8:2::11 ping statistics ---\n"
+        "2 packets transmitted, 2 packets received, 0% packet loss\n"
+        "round-trip min/avg/max = 0.190/0.195/0.200 ms\n"
+    )
+
+
 def test_translate_partial_loss_fraction(hosts: topo.Topology) -> None:
     text = """PING 198.18.2.11 (198.18.2.11) 56(84) bytes of data.
 64 bytes from 198.18.2.11: icmp_seq=2 ttl=62 time=0.5 ms
@@ -294,10 +319,13 @@ def test_unknown_interface(hosts: topo.Topology) -> None:
         assert res.out == f"Unknown interface '{args[-2]}': Invalid argument\n"
 
 
-def test_unknown_netstack(hosts: topo.Topology) -> None:
-    res = run_bin("vmkping", hosts.hostdir("esxa"), "++netstack=nosuch", "198.18.2.11")
+@pytest.mark.parametrize("stack", [["++netstack=nosuch"], ["-S", "nosuch"], ["++netstack=vmotion", "-S", "nosuch"]])
+def test_unknown_netstack(hosts: topo.Topology, stack: list[str]) -> None:
+    """ESXi prints this line and nothing else for a stack the host does not have."""
+    res = run_bin("vmkping", hosts.hostdir("esxa"), *stack, "-I", "vmk1", "198.18.2.11")
     assert res.rc == 1
-    assert res.out == "Unknown netstack 'nosuch': Invalid argument\n"
+    assert res.out == "*** vmkernel stack not configured ***\n"
+    assert res.err == ""
 
 
 def test_disabled_vmk_without_namespace(hosts: topo.Topology) -> None:

@@ -7,6 +7,7 @@ inventory or discovered value can inject shell syntax, even if a validation rule
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from ipaddress import IPv4Address, IPv6Address, ip_address
@@ -94,6 +95,15 @@ def _float(value: object, limit: limits.Limit) -> str:
     return f"{float(checked):.3f}".rstrip("0").rstrip(".")
 
 
+def _seconds(value: object, limit: limits.Limit) -> str:
+    """Whole seconds, rounded up, at least 1: ESXi's ``-W`` takes whole seconds."""
+    try:
+        checked = limit.check(value)
+    except ValueError as exc:
+        raise CommandValueError(str(exc)) from None
+    return str(max(1, math.ceil(checked)))
+
+
 def _family(value: object) -> Family:
     if isinstance(value, Family):
         return value
@@ -118,6 +128,7 @@ def vmkping(
     """``vmkping [-6] [++netstack=S] [-I vmkN] -c C [-i I] [-W T] [-s S] [-d] [-t TTL] DST``.
 
     ``family`` (when given) must match the destination; ``-6`` is added for IPv6 destinations.
+    ``timeout`` is sent as whole seconds (rounded up, at least 1); ``interval`` may be fractional.
     """
     address = validate_ip(dst)
     dst_family = Family.of(address)
@@ -134,7 +145,7 @@ def vmkping(
     if interval is not None:
         words += ["-i", _float(interval, limits.INTERVAL)]
     if timeout is not None:
-        words += ["-W", _float(timeout, limits.TIMEOUT)]
+        words += ["-W", _seconds(timeout, limits.TIMEOUT)]
     if size is not None:
         words += ["-s", str(_int(size, limits.PAYLOAD))]
     if not isinstance(df, bool):

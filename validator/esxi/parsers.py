@@ -9,6 +9,8 @@ Subclasses of ParseError a caller may want to tell apart:
 
 * :class:`UnknownInterfaceError` - vmkping refused the source interface
   (``Unknown interface 'vmk9': Invalid argument``); maps to ``Reason.UNKNOWN_VMK``.
+* :class:`NetstackMissingError` - the host has no such TCP/IP stack
+  (``*** vmkernel stack not configured ***``); maps to ``Reason.NETSTACK_MISSING``.
 * :class:`~validator.esxi.tables.EsxcliError` - esxcli printed ``Error: ...`` instead of data.
 
 Empty output of a *list* command (netstack, interface, ipv4, ipv6, route list) is an empty tuple;
@@ -41,6 +43,7 @@ __all__ = [
     "Ipv4Entry",
     "Ipv6Entry",
     "NetstackEntry",
+    "NetstackMissingError",
     "RouteEntry",
     "UnknownInterfaceError",
     "default_gateway",
@@ -65,6 +68,13 @@ class UnknownInterfaceError(ParseError):
     def __init__(self, interface: str, raw: str = "") -> None:
         super().__init__(f"unknown interface {interface!r}", raw=raw)
         self.interface = interface
+
+
+class NetstackMissingError(ParseError):
+    """vmkping was given a TCP/IP stack the host does not have (``*** vmkernel stack not configured ***``)."""
+
+    def __init__(self, raw: str = "") -> None:
+        super().__init__("vmkernel stack not configured", raw=raw)
 
 
 # ------------------------------------------------------------------------------------- records
@@ -420,6 +430,7 @@ _RTT_RE = re.compile(
     rf"(?:round-trip|rtt) min/avg/max(?:/(?:stddev|mdev))? = ({_NUM})/({_NUM})/({_NUM})(?:/{_NUM})? ms"
 )
 _UNKNOWN_IF_RE = re.compile(r"Unknown interface '([^']*)'(?:: .*)?")
+_NO_STACK_RE = re.compile(r"\*+ ?vmkernel stack not configured ?\*+", re.IGNORECASE)
 _STATS_TITLE_RE = re.compile(r"--- (\S+) ping statistics ---")
 _MAX_PING_LINE = 1024
 
@@ -427,10 +438,11 @@ _MAX_PING_LINE = 1024
 def parse_vmkping(text: str) -> PingStats:
     """One vmkping run -> :class:`PingStats`.
 
-    Raises :class:`UnknownInterfaceError` for ``Unknown interface 'vmkN': Invalid argument`` and
-    ParseError when the header (``PING ... data bytes``) or the statistics line is missing.
-    Lines it does not recognise (banners, ``Request timeout``...) and lines longer than 1024
-    characters are ignored.
+    Raises :class:`UnknownInterfaceError` for ``Unknown interface 'vmkN': Invalid argument``,
+    :class:`NetstackMissingError` for ``*** vmkernel stack not configured ***`` and ParseError when
+    the header (``PING ... data bytes``) or the statistics line is missing. A reply without a
+    ``ttl=``/``hlim=`` (ESXi's IPv6 replies) counts as a reply with no TTL. Lines it does not
+    recognise (banners, ``Request timeout``...) and lines longer than 1024 characters are ignored.
     """
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}", raw=repr(text))
@@ -446,15 +458,21 @@ def parse_vmkping(text: str) -> PingStats:
             continue
         if match := _UNKNOWN_IF_RE.fullmatch(line):
             raise UnknownInterfaceError(match.group(1), raw=text)
+        if _NO_STACK_RE.fullmatch(line):
+            raise NetstackMissingError(raw=text)
         if match := _PING_HEADER_RE.fullmatch(line):
             if target is not None:
                 raise ParseError("two PING headers: output of more than one run", raw=text)
             target, payload = match.group(2), int(match.group(3) or match.group(4))
         elif match := _REPLY_RE.match(line):
             fields = dict(_REPLY_FIELD_RE.findall(line))
+            if "icmp_seq" not in fields and "time" not in fields:
+                raise ParseError(f"reply line without icmp_seq or time: {line!r}", raw=text)
             hops = fields.get("ttl") or fields.get("hlim") or fields.get("hops")
-            if hops is None or "." in hops:
-                raise ParseError(f"reply line without a ttl/hlim: {line!r}", raw=text)
+            if hops is None:
+                continue  # ESXi prints no hop limit on IPv6 replies
+            if "." in hops:
+                raise ParseError(f"reply line with a fractional ttl/hlim: {line!r}", raw=text)
             ttls.append(int(hops))
         elif match := _SENDTO_RE.fullmatch(line):
             errors.append((match.group(1) if match.group(1) is not None else match.group(2)).strip())

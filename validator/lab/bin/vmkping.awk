@@ -4,7 +4,8 @@
 # run, the source vmk is disabled).
 #
 # ESXi semantics emulated here:
-#   - replies: icmp_seq from 0, 3-decimal times, "N bytes from IP: icmp_seq=S ttl=T time=X ms";
+#   - replies: icmp_seq from 0, 3-decimal times, "N bytes from IP: icmp_seq=S ttl=T time=X ms"; IPv6
+#     replies carry no hop limit on ESXi: "N bytes from IP: icmp_seq=S time=X ms";
 #   - local failures, one line per packet: Message too long (packet above the *vmk* MTU with DF; a
 #     cached path MTU below the vmk MTU is NOT a local error on ESXi, only loss), Network is
 #     unreachable (no route), Host is down (ARP/ND of the next hop fails), Network is down (vmk down);
@@ -77,7 +78,7 @@ function emit(n, what,    k) {
     }
     dup = / \(DUP!\)/
     s = $1 " bytes from " from ": icmp_seq=" seq
-    if (ttl != "") s = s " ttl=" ttl
+    if (ttl != "" && fam != 6) s = s " ttl=" ttl
     if (tm != "") s = s sprintf(" time=%.3f ms", tm)
     if (dup) { line_out(s " (DUP!)"); next }
     line_out(s)
