@@ -141,6 +141,9 @@ def test_ctrl_c_stops_the_cli_at_once_and_writes_the_report(lab: LabState, tmp_p
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    print(f"Ctrl-C stopped the CLI in {stopped_in:.2f} s")
     assert proc.returncode == 130, stderr
     assert stopped_in < 2.0 + 3.0, f"Ctrl-C took {stopped_in:.1f} s"  # 2 s asked; slack for a loaded machine
     assert "Traceback" not in stderr
