@@ -1,7 +1,9 @@
 """Report formats: one module each, listed in one registry, written to a directory by one function.
 
 A format module declares ``NAME`` (what ``--format`` takes), ``FILENAME`` (what ``-o DIR`` writes) and
-``render(report, **options) -> str``; options a format does not use are ignored. Modules are imported
+``render(report, **options) -> str``; options a format does not use are ignored. A format whose output
+grows with the pairs may also declare ``write(report, stream, **options)``, used for files and stdout so
+that the whole text never has to sit in memory. Modules are imported
 when a format is first asked for, so a run that prints the table never loads the HTML renderer.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TextIO
 
 from validator.errors import UsageError
 from validator.report import Report
@@ -40,6 +43,15 @@ class ReportFormat:
     name: str
     filename: str
     render: Callable[..., str]
+    write: Callable[..., None] | None = None
+
+    def write_to(self, report: Report, stream: TextIO, **options: object) -> None:
+        """The format written to ``stream``, piece by piece when the format can."""
+        if self.write is not None:
+            self.write(report, stream, **options)
+        else:
+            text = self.render(report, **options)
+            stream.write(text if text.endswith("\n") else text + "\n")
 
 
 @cache
@@ -49,7 +61,8 @@ def get_format(name: str) -> ReportFormat:
     if module_name is None:
         raise UsageError(f"unknown report format {name!r}; valid formats: {', '.join(FORMAT_MODULES)}")
     module = importlib.import_module(module_name)
-    return ReportFormat(name=module.NAME, filename=module.FILENAME, render=module.render)
+    return ReportFormat(name=module.NAME, filename=module.FILENAME, render=module.render,
+                        write=getattr(module, "write", None))
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -68,13 +81,17 @@ def render(report: Report, name: str, **options: object) -> str:
     return get_format(name).render(report, **options)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` next to ``path`` then rename over it: readers see the old file or the new one."""
+def write_atomic(path: Path, text: str | Callable[[TextIO], None]) -> None:
+    """Write ``text`` (or what a writer function writes) next to ``path`` then rename over it: readers see
+    the old file or the new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, as for open()
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                text(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -82,6 +99,13 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _writer(fmt: ReportFormat, report: Report) -> Callable[[TextIO], None]:
+    def write(stream: TextIO) -> None:
+        fmt.write_to(report, stream, **FILE_OPTIONS)
+
+    return write
 
 
 def write_reports(report: Report, out_dir: Path, names: Iterable[str] = ("json", "markdown")) -> list[Path]:
@@ -95,6 +119,6 @@ def write_reports(report: Report, out_dir: Path, names: Iterable[str] = ("json",
     written = []
     for fmt in formats:
         path = out_dir / fmt.filename
-        write_atomic(path, fmt.render(report, **FILE_OPTIONS))
+        write_atomic(path, _writer(fmt, report))
         written.append(path)
     return written

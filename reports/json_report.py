@@ -7,14 +7,20 @@ the schema). Host text is kept as it was, JSON-escaped.
 
 from __future__ import annotations
 
-import json
+from typing import TextIO
 
-from validator.report import Report
+from validator.report import Report, iter_report_json
 
 NAME = "json"
 FILENAME = "report.json"
 
 
 def render(report: Report, **_options: object) -> str:
-    """The JSON report text (indented, UTF-8, newline-terminated)."""
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """The JSON report text (indented, one line per pair, UTF-8, newline-terminated)."""
+    return "".join(iter_report_json(report))
+
+
+def write(report: Report, stream: TextIO, **_options: object) -> None:
+    """The JSON report written piece by piece (bounded memory for any number of pairs)."""
+    for piece in iter_report_json(report):
+        stream.write(piece)

@@ -347,13 +347,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def emit_reports(report: Report, args: argparse.Namespace, formats: Sequence[str]) -> None:
     """Print the formats on stdout (only the table when files are written) and write files with ``-o``."""
-    from reports import render, write_reports
+    from reports import get_format, write_reports
 
     width = max(80, args.width or shutil.get_terminal_size((120, 40)).columns)
     for name in formats:
         if args.output is None or name == "table":
-            text = render(report, name, width=width, color=args.color)
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            get_format(name).write_to(report, sys.stdout, width=width, color=args.color)
     if args.output is not None:
         for path in write_reports(report, args.output, formats):
             print(f"wrote {path}", file=sys.stderr)

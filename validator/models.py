@@ -85,7 +85,7 @@ class Family(StrEnum):
         return cls.IPV4 if address.version == 4 else cls.IPV6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vmk:
     """A VMkernel adapter as discovered on a host."""
 
@@ -124,7 +124,7 @@ class Vmk:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExpectedVmk:
     """A vMotion vmk as the inventory declares it; ``mtu`` None when not declared."""
 
@@ -138,7 +138,7 @@ class ExpectedVmk:
                    tags=("VMotion",))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HostTarget:
     """One host of the inventory: where to connect."""
 
@@ -147,7 +147,7 @@ class HostTarget:
     port: int = 22
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VCenterVmk:
     """A vmk as vCenter describes it; ``services`` are the vCenter service (nicType) names selected on it."""
 
@@ -161,7 +161,7 @@ class VCenterVmk:
     mac: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VCenterStack:
     """A TCP/IP stack instance of a host as vCenter describes it."""
 
@@ -170,7 +170,7 @@ class VCenterStack:
     gateway6: IPAddress | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VCenterVm:
     """A virtual machine registered on a host, and the names of its networks."""
 
@@ -178,7 +178,7 @@ class VCenterVm:
     networks: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VCenterFacts:
     """What vCenter knows about one host (vCenter has no enabled flag per vmk: every vmk it lists is configured)."""
 
@@ -207,7 +207,7 @@ class VCenterFacts:
         return next((s for s in self.netstacks if s.key == key), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HostInfo:
     """What discovery learned about one host; status says whether it could."""
 
@@ -232,7 +232,7 @@ class HostInfo:
         return self.status is HostStatus.OK
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PingStats:
     """A parsed vmkping run."""
 
@@ -252,7 +252,7 @@ class PingStats:
         return self.ttls[0] if self.ttls else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairPlan:
     """One directed vmk -> vmk probe of the full mesh."""
 
@@ -271,7 +271,7 @@ class PairPlan:
         return (self.src_host, self.src_vmk, self.dst_host, self.dst_vmk, self.family.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairResult:
     """The verdict on one directed pair."""
 
@@ -293,7 +293,7 @@ class PairResult:
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A configuration observation made by a check."""
 
@@ -304,7 +304,7 @@ class Finding:
     vmk: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckSettings:
     """Thresholds the checks judge by (an inventory's optional ``[checks]`` table)."""
 

@@ -9,7 +9,7 @@ document still loads. Raw outputs are kept only for failed/error pairs and for h
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -216,14 +216,17 @@ def _pair(pair: PairResult) -> dict[str, Any]:
         "mtu_ok": pair.mtu_ok,
         "max_mtu": pair.max_mtu,
         "family": p.family.value,
+        "planned_mtu": p.mtu,
+    }
+    optional = {
         "detail": pair.detail,
         "rtt_min_ms": pair.rtt_min_ms,
         "rtt_max_ms": pair.rtt_max_ms,
-        "planned_mtu": p.mtu,
         "routed_by": pair.routed_by,
         "src_prefix": p.src_prefix,
     }
-    if pair.status is not PairStatus.PASS:
+    d.update((key, value) for key, value in optional.items() if value is not None)  # absent means null
+    if pair.status is not PairStatus.PASS and pair.raw:
         d["raw"] = dict(pair.raw)
     return d
 
@@ -232,7 +235,7 @@ def _finding(f: Finding) -> dict[str, Any]:
     return {"check": f.check, "severity": f.severity.value, "host": f.host, "vmk": f.vmk, "message": f.message}
 
 
-def _report_to_dict(report: Report) -> dict[str, Any]:
+def _report_to_dict(report: Report, pairs: bool = True) -> dict[str, Any]:
     s = report.summary
     return {
         "schema": report.schema,
@@ -241,7 +244,7 @@ def _report_to_dict(report: Report) -> dict[str, Any]:
         "netstack": report.netstack,
         "interrupted": report.interrupted,
         "hosts": [_host(h) for h in report.hosts],
-        "pairs": [_pair(p) for p in report.pairs],
+        "pairs": [_pair(p) for p in report.pairs] if pairs else [],
         "findings": [_finding(f) for f in report.findings],
         "summary": {
             "pairs": s.pairs,
@@ -252,6 +255,25 @@ def _report_to_dict(report: Report) -> dict[str, Any]:
             "findings_error": s.findings_error,
         },
     }
+
+
+def iter_report_json(report: Report) -> Iterator[str]:
+    """The JSON report in pieces: indented, one line per pair, so a million pairs never sit in memory as text
+    or as dicts at once."""
+    doc = _report_to_dict(report, pairs=False)
+    yield "{\n"
+    for n, (key, value) in enumerate(doc.items()):
+        yield f"  {json.dumps(key)}: "
+        if key == "pairs" and report.pairs:
+            yield "[\n"
+            for i, pair in enumerate(report.pairs):
+                yield ("    " if i == 0 else ",\n    ") + json.dumps(_pair(pair), ensure_ascii=False,
+                                                                     separators=(",", ":"))
+            yield "\n  ]"
+        else:
+            yield json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        yield ",\n" if n < len(doc) - 1 else "\n"
+    yield "}\n"
 
 
 # --- dict -> Report
