@@ -258,7 +258,8 @@ def pair_failure_text(pair: PairResult) -> str:
     if pair.loss_pct is not None:
         facts.append(f"loss {pair.loss_pct:g}%")
     if pair.routed is not None:
-        facts.append(("routed" if pair.routed else "not routed") + (f" (by {pair.routed_by})" if pair.routed_by else ""))
+        by = f" (by {pair.routed_by})" if pair.routed_by else ""
+        facts.append(("routed" if pair.routed else "not routed") + by)
     lines = [printable(pair_line(pair)), ", ".join(facts)]
     for key, text in pair.raw.items():
         lines.append(f"raw output ({printable(key)}):")
@@ -434,8 +435,8 @@ class _SessionPlugin:
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
             assert isinstance(report.result, list)
-            report.result.append(VMotionCollector.from_parent(collector, name=COLLECTOR, nodeid=COLLECTOR, source=self.source,
-                                                              path=self.source.path))
+            report.result.append(VMotionCollector.from_parent(
+                collector, name=COLLECTOR, nodeid=COLLECTOR, source=self.source, path=self.source.path))
         return report
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
