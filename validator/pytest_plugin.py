@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Generator, Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,7 @@ def _source(config: pytest.Config, given: Sequence[str]) -> _Source:
         raise pytest.UsageError("give --vmotion-inventory or --vmotion-report, not both")
     if inventory is None and saved is None:
         raise pytest.UsageError(f"{_flag(given[0])} needs --vmotion-inventory FILE or --vmotion-report REPORT.json")
+    _refuse_separate_outside_path(config)
     checks = _checks_option(config.getoption("vmotion_checks"))
     if saved is not None:
         probe = [name for name in given if name in PROBE_OPTIONS]
@@ -126,6 +128,24 @@ def _source(config: pytest.Config, given: Sequence[str]) -> _Source:
             raise pytest.UsageError(f"{_flag(probe[0])} applies to --vmotion-inventory only, not to a saved report")
         return _report_source(Path(saved), checks)
     return _inventory_source(config, Path(inventory), checks)
+
+
+def _refuse_separate_outside_path(config: pytest.Config) -> None:
+    """pytest chooses its rootdir and configuration before it loads this plugin, reading ``--vmotion-report
+    PATH`` as an unknown option and a test path: a PATH outside the current directory would move the rootdir
+    (and lose the project's configuration). ``--vmotion-report=PATH`` is one token and is not misread."""
+    args = list(config.invocation_params.args)
+    here = config.invocation_params.dir.resolve()
+    for flag in ("--vmotion-inventory", "--vmotion-report"):
+        for token, value in pairwise(args):
+            if token != flag or value.startswith("-"):
+                continue
+            path = (here / value).resolve()
+            if path.exists() and not path.is_relative_to(here):
+                raise pytest.UsageError(
+                    f"write {flag}={value} (with '='): pytest picks its rootdir before loading this plugin and "
+                    f"would take {value}, outside the current directory, for a test path"
+                )
 
 
 def _checks_option(value: str | None) -> tuple[str, ...] | None:

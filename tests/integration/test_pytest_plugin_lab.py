@@ -62,7 +62,7 @@ def test_one_test_per_pair_and_check_failing_exactly_as_engineered(
             assert len(vmotion_report.failing_pairs()) > 0
     """)
     xml = pytester.path / "junit.xml"
-    reprec = pytester.inline_run("-p", "no:hypothesispytest", "--vmotion-inventory", str(plugin_lab.inventory),
+    reprec = pytester.inline_run("-p", "no:hypothesispytest", f"--vmotion-inventory={plugin_lab.inventory}",
                                  "--vmotion-password-env", "VMV_PLUGIN_LAB_PASSWORD", f"--junitxml={xml}")
 
     truth = json.loads(Path(plugin_lab.ground_truth).read_text(encoding="utf-8"))

@@ -285,3 +285,16 @@ def test_without_an_option_the_plugin_does_nothing(pytester: pytest.Pytester) ->
     result = pytester.runpytest_subprocess(*INNER, "-v")
     result.assert_outcomes(passed=1)
     assert "collected 1 item" in result.stdout.str() and "vmotion::" not in result.stdout.str()
+
+
+def test_a_path_outside_the_current_directory_needs_the_equals_form(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """pytest reads a separate option value as a test path before it loads plugins: that would move its rootdir."""
+    path = save(faulty_report(), tmp_path_factory.mktemp("elsewhere") / "report.json")
+    result = pytester.runpytest(*INNER, "--vmotion-report", str(path))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: write --vmotion-report={path} (with '='): pytest picks its rootdir*"])
+    result = pytester.runpytest(*INNER, f"--vmotion-report={path}")
+    result.assert_outcomes(failed=3, passed=len(faulty_report().pairs) + len(check_names()) - 3)
+    result.stdout.fnmatch_lines([f"rootdir: {pytester.path}"])
