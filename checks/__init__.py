@@ -58,6 +58,13 @@ BUILTIN_CHECKS: dict[str, str] = {
     "mtu_consistency": "checks.mtu_consistency:mtu_consistency",
     "rtt": "checks.rtt:rtt",
     "drift": "checks.drift:drift",
+    "host_not_connected": "checks.host_not_connected:host_not_connected",
+    "host_maintenance": "checks.host_maintenance:host_maintenance",
+    "host_lockdown": "checks.host_lockdown:host_lockdown",
+    "tsm_ssh_stopped": "checks.tsm_ssh_stopped:tsm_ssh_stopped",
+    "vmotion_service_missing": "checks.vmotion_service_missing:vmotion_service_missing",
+    "vm_networks": "checks.vm_networks:vm_networks",
+    "vcenter_drift": "checks.vcenter_drift:vcenter_drift",
 }
 
 CHECKS: dict[str, Check] = {}

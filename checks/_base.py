@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from validator.models import Family, Finding, HostInfo, PairResult, Vmk
+from validator.models import Family, Finding, HostInfo, PairResult, VCenterFacts, Vmk
 
 CheckFunction = Callable[..., list[Finding]]  # (hosts, pairs) or (hosts, pairs, settings=CheckSettings())
 
@@ -74,3 +74,20 @@ def all_vmks(host: HostInfo) -> tuple[Vmk, ...]:
 def families(vmk: Vmk) -> set[Family]:
     """Address families a vmk has a routable (not link-local) address in."""
     return {f for f in Family if vmk.address(f) is not None}
+
+
+def service_tags(host: HostInfo, vmk: Vmk) -> tuple[str, ...]:
+    """The services of a vmk as tag names: vCenter's selections when vCenter knows the vmk (authoritative),
+    else the tags esxcli reported."""
+    if host.vcenter is not None:
+        seen = host.vcenter.vmk(vmk.name)
+        if seen is not None:
+            from validator.vcenter.mapping import service_tag
+
+            return tuple(service_tag(s) for s in seen.services)
+    return vmk.tags
+
+
+def vcenter_hosts(hosts: Sequence[HostInfo]) -> list[tuple[HostInfo, VCenterFacts]]:
+    """The hosts that carry vCenter's facts, with those facts."""
+    return [(h, h.vcenter) for h in hosts if h.vcenter is not None]

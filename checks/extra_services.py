@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checks._base import all_vmks, check, where
+from checks._base import all_vmks, check, service_tags, where
 from validator.models import VMOTION_NETSTACK, Finding, HostInfo, PairResult, Severity
 
 NAME = "extra_services"
@@ -16,14 +16,15 @@ def extra_services(hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> li
 
     vSphere greys out every other service (FT logging, vSAN, Management, replication...) on that stack; a
     vmk showing one was configured behind its back or the inventory is stale, and that traffic is not
-    where the admin thinks it is. One error per vmk, naming the extra tags.
+    where the admin thinks it is. One error per vmk, naming the extra tags (vCenter's service selection when
+    vCenter is the source).
     """
     findings = []
     for host in hosts:
         for vmk in all_vmks(host):
             if vmk.netstack != VMOTION_NETSTACK:
                 continue
-            extra = [t for t in vmk.tags if t.casefold() != "vmotion"]
+            extra = [t for t in service_tags(host, vmk) if t.casefold() != "vmotion"]
             if not extra:
                 continue
             message = (

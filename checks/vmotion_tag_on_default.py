@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checks._base import all_vmks, check, has_tag, where
+from checks._base import all_vmks, check, service_tags, where
 from validator.models import VMOTION_NETSTACK, Finding, HostInfo, PairResult, Severity
 
 NAME = "vmotion_tag_on_default"
@@ -15,7 +15,8 @@ def vmotion_tag_on_default(hosts: Sequence[HostInfo], pairs: Sequence[PairResult
     """A VMotion tag outside the vmotion stack is silently disabled once that stack has a vmk.
 
     vSphere then uses only the vmotion-stack vmks: the tagged vmk looks like a vMotion path in the UI but
-    carries nothing, and multi-NIC vMotion plans built on it are wrong. One error per such vmk.
+    carries nothing, and multi-NIC vMotion plans built on it are wrong. One error per such vmk. With vCenter
+    as the source, vCenter's service selection is what counts.
     """
     findings = []
     for host in hosts:
@@ -24,7 +25,7 @@ def vmotion_tag_on_default(hosts: Sequence[HostInfo], pairs: Sequence[PairResult
             continue
         used = ", ".join(v.name for v in stack_vmks)
         for vmk in all_vmks(host):
-            if vmk.netstack == VMOTION_NETSTACK or not has_tag(vmk, "VMotion"):
+            if vmk.netstack == VMOTION_NETSTACK or "vmotion" not in {t.casefold() for t in service_tags(host, vmk)}:
                 continue
             message = (
                 f"{where(host.name, vmk.name)} on {vmk.netstack} is tagged VMotion while the host has "

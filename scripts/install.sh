@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Install what the lab, the validator and the tests need, on Debian/Ubuntu, as root.
+# Install what the lab and the validator need, on Debian/Ubuntu, as root; with --tests also what only the
+# tests need (headless Chromium for the HTML report, Go + govmomi for the vCenter simulator).
 # Idempotent: quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+with_tests=false
+[ "${1:-}" = "--tests" ] && with_tests=true
 
 need_apt=()
 command -v ip >/dev/null || need_apt+=(iproute2)
@@ -22,14 +25,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-# --- html report browser test: headless Chromium + chromedriver (begin) ---
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    echo "install: apt-get install chromium chromium-driver" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
-fi
-# --- html report browser test (end) ---
 # the packaged sshd must not run on the machine itself: the lab starts its own, one per emulated host
 if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     echo "install: python environment in .venv" >&2
@@ -37,4 +32,16 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e '.[test,vcenter]'
     touch .venv/.installed
+fi
+
+if $with_tests; then
+    # headless Chromium + chromedriver: the HTML report's browser tests
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        echo "install: apt-get install chromium chromium-driver" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+    fi
+    # the vCenter simulator: Go + govmomi from Debian, built into build/vcsim/
+    ./scripts/build-vcsim.sh
 fi

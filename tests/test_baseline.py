@@ -23,7 +23,7 @@ from tests.factories import (
     replace_pair,
 )
 from validator.baseline import ReportDiff, diff_reports
-from validator.diff_cli import compare, run_baseline, run_diff
+from validator.diff_cli import compare, run_diff
 from validator.errors import IncomparableReportsError, UsageError, ValidatorError
 from validator.models import Family, HostInfo, HostStatus, PairResult, PairStatus, Reason, Severity
 from validator.report import Report, load_report
@@ -387,7 +387,7 @@ def test_run_diff_writes_every_format_prints_the_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, "no such file"),
+        (None, "report not found"),
         (b"", "not JSON"),
         (b'{"schema": "vmotion-validator/report/v1", "started_at": "x", "dur', "not JSON"),
         (b"\xff\xfe{\x00}", "cannot read"),
@@ -426,14 +426,11 @@ def test_run_diff_refused_comparison_and_unknown_format(tmp_path: Path) -> None:
     assert code == 2 and out == "" and "'yaml'" in err
 
 
-def test_run_baseline_and_compare_take_a_report_in_memory(tmp_path: Path) -> None:
-    good = write(tmp_path / "good.json", baseline())
+def test_compare_takes_reports_in_memory(tmp_path: Path) -> None:
     after = with_pair(baseline(), pair(PairStatus.ERROR, Reason.HOST_ERROR))
     out, err = io.StringIO(), io.StringIO()
-    assert run_baseline(good, after, ["table"], None, stdout=out, stderr=err) == 1
+    assert compare(baseline(), after, ["table"], None, stdout=out, stderr=err) == 1
     assert "Regressions (1)" in out.getvalue()
-    assert run_baseline(tmp_path / "missing.json", after, stdout=out, stderr=err) == 2
-    assert "missing.json: no such file" in err.getvalue()
     assert compare(baseline(), baseline(), ["markdown"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import checks
 from checks import CHECKS, FunctionCheck, load_entry_points, register, run_checks
+from checks.drift import drift
 from checks.duplicate_ip import duplicate_ip
 from checks.extra_services import extra_services
 from checks.gateway import gateway
@@ -21,7 +22,7 @@ from checks.vmk_disabled import vmk_disabled
 from checks.vmotion_tag_on_default import vmotion_tag_on_default
 from tests.factories import full_mesh, make_cluster, make_host, make_pair, make_vmk
 from validator.errors import UsageError
-from validator.models import DEFAULT_NETSTACK, CheckSettings, Family, Finding, HostStatus, Severity
+from validator.models import DEFAULT_NETSTACK, CheckSettings, Family, Finding, HostInfo, HostStatus, Severity
 
 BUILTINS = [
     "host_unreachable",
@@ -404,3 +405,63 @@ def test_selected_plugin_that_failed_to_load(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(checks.PLUGIN_ERRORS, "broken", "x:y: ImportError: nope")
     with pytest.raises(UsageError, match="could not be loaded"):
         run_checks([], [], ["broken"])
+
+
+# --- drift -----------------------------------------------------------------------------------------------
+
+
+def _declared(host: HostInfo, *vmks: tuple[str, str, int | None]) -> HostInfo:
+    from dataclasses import replace
+    from ipaddress import ip_interface
+
+    from validator.models import ExpectedVmk
+
+    return replace(host, expected_vmks=tuple(ExpectedVmk(n, (ip_interface(ip),), mtu) for n, ip, mtu in vmks))
+
+
+def test_drift_silent_when_declared_matches_found() -> None:
+    (a,) = make_cluster(1, 2)
+    declared = [(v.name, str(v.addresses[0]), v.mtu) for v in a.vmks]
+    assert drift([_declared(a, *declared)], []) == []
+    assert drift([_declared(a, *[(n, ip, None) for n, ip, _ in declared])], []) == []  # MTU not declared
+    assert drift([a], []) == []  # nothing declared: nothing compared
+
+
+def test_drift_names_each_difference() -> None:
+    (a,) = make_cluster(1, 2)
+    vmk1, vmk2 = a.vmks
+    host = _declared(
+        a,
+        (vmk1.name, str(vmk1.addresses[0]), 1500),  # wrong MTU
+        (vmk2.name, "198.19.99.5/24", vmk2.mtu),  # wrong address
+        ("vmk9", "198.19.1.99/24", 9000),  # missing
+    )
+    found = {(f.vmk, f.severity): f.message for f in drift([host], [])}
+    assert set(found) == {("vmk1", Severity.WARNING), ("vmk2", Severity.WARNING), ("vmk9", Severity.ERROR)}
+    assert "MTU: declared 1500, found 9000" in found[("vmk1", Severity.WARNING)]
+    assert "declared 198.19.99.5/24" in found[("vmk2", Severity.WARNING)]
+    assert "missing on esx01" in found[("vmk9", Severity.ERROR)]
+
+
+def test_drift_extra_vmk_and_other_stack() -> None:
+    from dataclasses import replace
+
+    (a,) = make_cluster(1, 2)
+    vmk1, vmk2 = a.vmks
+    moved = replace(a, vmks=(vmk1,), other_vmks=(replace(vmk2, netstack=DEFAULT_NETSTACK),))
+    host = _declared(moved, (vmk2.name, str(vmk2.addresses[0]), vmk2.mtu))
+    found = sorted((f.vmk or "", f.severity.value, f.message) for f in drift([host], []))
+    assert found == [
+        ("vmk1", "warning", "esx01:vmk1: found on the vmotion stack but not declared"),
+        ("vmk2", "error", "esx01:vmk2: declared on the vmotion stack but found on defaultTcpipStack"),
+    ]
+
+
+def test_expected_mtu_flags_each_vmk_that_differs() -> None:
+    hosts = make_cluster(2, mtu=1500)
+    findings = mtu_consistency(hosts, [], settings=CheckSettings(expected_mtu=9000))
+    assert sorted(f.message for f in findings) == [
+        "esx01:vmk1 has MTU 1500, expected 9000",
+        "esx02:vmk1 has MTU 1500, expected 9000",
+    ]
+    assert all(f.severity is Severity.WARNING for f in findings)

@@ -144,3 +144,12 @@ def test_host_text_with_escape_sequences_is_made_printable(tmp_path: Path) -> No
     from reports import json_report
 
     assert json.loads(json_report.render(report))["findings"][0]["message"] == hostile  # JSON keeps it, escaped
+
+
+def test_bad_baseline_is_refused_before_any_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_inventory(tmp_path, HOST)
+    baseline = tmp_path / "before.json"
+    baseline.write_text("{}")
+    code, _, err = run(["validate", "-i", str(path), "--baseline", str(baseline), "-q"], capsys)
+    assert code == 2 and err.count("\n") == 1 and str(baseline) in err
+    assert "198.18.255.11" not in err

@@ -44,3 +44,16 @@ def test_same_family_only_and_dual_stack() -> None:
 def test_bisect_next() -> None:
     assert bisect_next(1500, 9000) == 5250
     assert bisect_next(1500, 1501) is None
+
+
+def test_mesh_stays_within_each_cluster_unless_asked() -> None:
+    from dataclasses import replace
+
+    from tests.factories import make_cluster
+
+    a, b, c, d = make_cluster(4)
+    hosts = [replace(a, cluster="A"), replace(b, cluster="A"), replace(c, cluster="B"), replace(d, cluster="B")]
+    within = {(p.src_host, p.dst_host) for p in plan_mesh(hosts)}
+    assert within == {("esx01", "esx02"), ("esx02", "esx01"), ("esx03", "esx04"), ("esx04", "esx03")}
+    assert len(plan_mesh(hosts, cross_cluster=True)) == 12
+    assert len(plan_mesh([a, b, c, d])) == 12  # no clusters: one group

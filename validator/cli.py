@@ -1,27 +1,33 @@
-"""Command line: ``vmotion-validator validate|report|demo|checks|lab``; a thin caller of :func:`validator.validate`.
+"""Command line: ``vmotion-validator validate|discover|report|demo|checks|lab``; a thin caller of the API.
 
 Exit codes: 0 every pair passed, 1 any pair failed or errored (or nothing could be validated), 2 bad usage,
-a bad inventory or an unreadable report, 130 interrupted.
+a bad inventory, an unreadable report or a vCenter that cannot be used, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator.api import validate
 from validator.cli_lab import add_lab_parser
-from validator.errors import InventoryError, ReportFormatError, UsageError, ValidatorError
-from validator.inventory import load_inventory
+from validator.errors import InventoryError, ReportFormatError, UsageError, ValidatorError, VCenterError
+from validator.inventory import Inventory, load_inventory
 from validator.models import VMOTION_NETSTACK
 from validator.options import ProbeOptions, RunOptions
 from validator.progress_display import progress_display
 from validator.report import Report, load_report
+from validator.ssh_settings import SshSettings
+
+if TYPE_CHECKING:
+    from validator.vcenter.settings import VCenterSettings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FORMATS = ("table",)
@@ -36,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args))
-    except (InventoryError, UsageError, ReportFormatError) as exc:
+    except (InventoryError, UsageError, ReportFormatError, VCenterError) as exc:
         print(f"vmotion-validator: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValidatorError as exc:
@@ -55,10 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate_cmd = sub.add_parser("validate", help="validate the vMotion mesh of the hosts in an inventory")
-    validate_cmd.add_argument("-i", "--inventory", required=True, type=Path, help="inventory TOML file")
+    validate_cmd.add_argument("-i", "--inventory", type=Path, default=None,
+                              help="inventory TOML file (optional with --vcenter)")
     add_run_arguments(validate_cmd)
+    add_vcenter_arguments(validate_cmd, validate=True)
     add_output_arguments(validate_cmd)
     validate_cmd.set_defaults(func=cmd_validate)
+
+    discover = sub.add_parser("discover", help="describe vCenter's hosts and their vmks (touches no host)")
+    discover.add_argument("-i", "--inventory", type=Path, default=None,
+                          help="inventory with a [vcenter] table (and [checks] thresholds)")
+    discover.add_argument("--netstack", default=VMOTION_NETSTACK, help="TCP/IP stack probed (default: vmotion)")
+    discover.add_argument("--checks", default=None, help="comma-separated checks to run (default: all)")
+    discover.add_argument("-o", "--output", type=Path, default=None, help="write DIR/discovery.json")
+    add_vcenter_arguments(discover, validate=False)
+    discover.set_defaults(func=cmd_discover)
 
     report = sub.add_parser("report", help="re-render a saved report.json (touches no host)")
     report.add_argument("report", type=Path, help="a report.json written by validate -o DIR")
@@ -68,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="lab up (demo topology), full validation, report, lab down (needs root)")
     demo.add_argument("--topology", type=Path, default=None, help="lab topology (default: samples/lab/demo.toml)")
     demo.add_argument("--state", type=Path, default=None, help="lab state directory (default: a temporary one)")
+    demo.add_argument("--vcenter", action="store_true",
+                      help="also serve the topology from the vCenter simulator and discover the hosts through it")
     add_run_arguments(demo)
     add_output_arguments(demo, default_output=Path("demo-report"))
     demo.set_defaults(func=cmd_demo)
@@ -106,6 +125,26 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
     probe.add_argument("--baseline", type=Path, default=None,
                        help="a report.json from before the change: print what got worse; exit 1 only on regressions")
+
+
+def add_vcenter_arguments(parser: argparse.ArgumentParser, validate: bool) -> None:
+    from validator.vcenter.settings import DEFAULT_PASSWORD_ENV
+
+    vc = parser.add_argument_group("vCenter (the source of hosts)")
+    vc.add_argument("--vcenter", metavar="HOST[:PORT]", default=None, help="take the hosts from this vCenter")
+    vc.add_argument("--vc-user", default=None, help="vCenter user (default administrator@vsphere.local)")
+    vc.add_argument("--vc-password-env", metavar="VAR", default=None,
+                    help=f"environment variable holding the vCenter password (default {DEFAULT_PASSWORD_ENV})")
+    vc.add_argument("--vc-ask-password", action="store_true", help="prompt for the vCenter password")
+    tls = vc.add_mutually_exclusive_group()
+    tls.add_argument("--vc-ca-file", type=Path, default=None, help="CA bundle to verify vCenter's certificate")
+    tls.add_argument("--insecure", action="store_true", help="do NOT verify vCenter's certificate")
+    vc.add_argument("--datacenter", default=None, help="only this datacenter")
+    vc.add_argument("--cluster", action="append", default=[], help="only this cluster (repeatable)")
+    vc.add_argument("--host", action="append", default=[], help="only this host (repeatable)")
+    if validate:
+        vc.add_argument("--enable-ssh", action="store_true",
+                        help="start TSM-SSH where it is stopped, for the run only (stopped again afterwards)")
 
 
 def add_output_arguments(
@@ -160,8 +199,61 @@ def prepare_output(output: Path | None) -> None:
         raise UsageError(f"-o {output}: directory is not writable")
 
 
+def vcenter_settings(args: argparse.Namespace, inventory: Inventory | None) -> VCenterSettings | None:
+    """The vCenter settings of the inventory's [vcenter] table overridden by the options; None: no vCenter."""
+    from validator.vcenter.settings import settings_from_cli
+
+    settings = settings_from_cli(
+        inventory.vcenter if inventory is not None else None,
+        server=args.vcenter, username=args.vc_user, password_env=args.vc_password_env, ca_file=args.vc_ca_file,
+        insecure=args.insecure, datacenter=args.datacenter, clusters=args.cluster, hosts=args.host,
+    )
+    if settings is not None and settings.insecure:
+        print(f"vmotion-validator: WARNING: not verifying the TLS certificate of vCenter {settings.endpoint} "
+              "(--insecure)", file=sys.stderr)
+    return settings
+
+
+def vcenter_password(args: argparse.Namespace, settings: VCenterSettings) -> str:
+    from validator.vcenter.settings import resolve_vc_password
+
+    if args.vc_ask_password:
+        return getpass.getpass(f"vCenter password for {settings.username}@{settings.endpoint}: ")
+    return resolve_vc_password(settings)
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from validator.vcenter.run import discover_vcenter
+    from validator.vcenter.table import discovery_text
+
+    inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    settings = vcenter_settings(args, inventory)
+    if settings is None:
+        raise UsageError("discover needs --vcenter HOST[:PORT] (or an inventory with a [vcenter] table)")
+    prepare_output(args.output)
+    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
+    discovery = discover_vcenter(
+        settings, vcenter_password(args, settings), netstack=args.netstack, checks=checks,
+        check_settings=inventory.check_settings if inventory is not None else None,
+    )
+    sys.stdout.write(discovery_text(discovery.hosts, discovery.findings))
+    if args.output is not None:
+        path = args.output / "discovery.json"
+        path.write_text(json.dumps(discovery.to_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    inventory = load_inventory(args.inventory)
+    if args.inventory is None and args.vcenter is None:
+        raise UsageError("validate needs -i INVENTORY or --vcenter HOST[:PORT]")
+    inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    settings = vcenter_settings(args, inventory)
+    if settings is not None:
+        return validate_from_vcenter(args, inventory, settings)
+    if args.enable_ssh:
+        raise UsageError("--enable-ssh needs vCenter (--vcenter or a [vcenter] table)")
+    assert inventory is not None
     formats = output_formats(args)
     baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
@@ -173,12 +265,39 @@ def cmd_validate(args: argparse.Namespace) -> int:
     finally:
         if display is not None:
             display.close()
+    return finish_run(report, args, formats, baseline)
+
+
+def finish_run(report: Report, args: argparse.Namespace, formats: Sequence[str], baseline: Report | None) -> int:
+    """Print and write the report; the exit code (against the baseline when one is given)."""
     emit_reports(report, args, formats)
     if baseline is not None:
         from validator.diff_cli import compare
 
         return compare(baseline, report, ("table", "json", "markdown") if args.output else ("table",), args.output)
     return report.exit_code(strict=args.strict)
+
+
+def validate_from_vcenter(args: argparse.Namespace, inventory: Inventory | None, settings: VCenterSettings) -> int:
+    from validator.vcenter.run import validate_vcenter
+
+    base = inventory or Inventory(path=Path(f"vcenter {settings.endpoint}"), ssh=SshSettings(), hosts=())
+    formats = output_formats(args)
+    baseline = load_report(args.baseline) if args.baseline is not None else None
+    prepare_output(args.output)
+    options = run_options(args)
+    vc_password = vcenter_password(args, settings)
+    password = getpass.getpass(f"SSH password for {base.ssh.username}: ") if args.ask_password else None
+    progress, display = progress_display(args.quiet)
+    try:
+        report = validate_vcenter(
+            base, settings, vc_password, options=options, ssh_password=password, enable_ssh=args.enable_ssh,
+            progress=progress, notify=lambda line: print(line, flush=True),
+        )
+    finally:
+        if display is not None:
+            display.close()
+    return finish_run(report, args, formats, baseline)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -225,7 +344,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     prepare_output(args.output)
     progress, display = progress_display(args.quiet)
     try:
-        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress)
+        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress,
+                           vcenter=args.vcenter, notify=lambda line: print(line, flush=True))
     finally:
         if display is not None:
             display.close()

@@ -27,23 +27,6 @@ def _fail(message: str, stderr: TextIO) -> int:
     return EXIT_REFUSED
 
 
-def run_baseline(
-    baseline: Path,
-    after: Report,
-    formats: Sequence[str] = ("table",),
-    output: Path | None = None,
-    *,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    """Compare a fresh report with the baseline file (``validate --baseline``); exit code as :func:`run_diff`."""
-    try:
-        before = load_report(baseline)
-    except ReportFormatError as exc:
-        return _fail(str(exc), stderr or sys.stderr)
-    return compare(before, after, formats, output, stdout=stdout, stderr=stderr)
-
-
 def run_diff(
     before: Path,
     after: Path,

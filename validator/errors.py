@@ -17,6 +17,12 @@
     +-- CommandValueError       a value refused before it is placed in a remote command
     +-- ReportFormatError       a saved report is not JSON or does not follow the report schema  (exit 2)
     +-- IncomparableReportsError  two reports a baseline diff refuses (other netstack or schema)  (exit 2)
+    +-- VCenterError            talking to vCenter failed; never carries the password            (exit 2)
+        +-- VCenterConnectError     vCenter unreachable (DNS, refused, timeout)
+        +-- VCenterCertificateError vCenter's TLS certificate could not be verified
+        +-- VCenterAuthError        vCenter refused the user name or password
+        +-- VCenterScopeError       a datacenter, cluster or host named in the scope does not exist
+        +-- VCenterApiError         a vCenter call failed (retrieval, starting or stopping a service)
 """
 
 from __future__ import annotations
@@ -76,6 +82,30 @@ class CommandValueError(ValidatorError, ValueError):
 
 class ReportFormatError(ValidatorError, ValueError):
     """A saved report cannot be read: not JSON, or not following the report schema."""
+
+
+class VCenterError(ValidatorError):
+    """vCenter could not be used; the message is one line and never holds the password."""
+
+
+class VCenterConnectError(VCenterError):
+    """vCenter could not be reached."""
+
+
+class VCenterCertificateError(VCenterError):
+    """vCenter's certificate could not be verified."""
+
+
+class VCenterAuthError(VCenterError):
+    """vCenter refused the login."""
+
+
+class VCenterScopeError(VCenterError):
+    """A datacenter, cluster or host named in the scope is not in vCenter."""
+
+
+class VCenterApiError(VCenterError):
+    """A vCenter call failed."""
 
 
 class IncomparableReportsError(ValidatorError):

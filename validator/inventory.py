@@ -15,6 +15,10 @@ host_key_policy = "strict"                    # strict (default) | accept-new
 max_rtt_ms = 150                              # rtt: sustained round trip allowed (ms)
 expected_mtu = 9000                           # mtu_consistency: every vMotion vmk should have this MTU
 
+[vcenter]                                     # optional: the hosts come from vCenter ([[hosts]] not needed)
+server = "vc01.example.test"                  # HOST or HOST:PORT; see validator.vcenter.settings
+password_env = "VMOTION_VALIDATOR_VC_PASSWORD"
+
 [[hosts]]
 name = "esx01"
 address = "198.18.255.11"
@@ -32,18 +36,22 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator import limits
 from validator.errors import InventoryError
 from validator.models import CheckSettings, ExpectedVmk, HostTarget, IPInterface
 from validator.options import checked_settings
 from validator.ssh_settings import SshSettings, ssh_settings_from_table
+from validator.textfile import read_user_file
+
+if TYPE_CHECKING:
+    from validator.vcenter.settings import VCenterSettings
 
 _HOST_KEYS = {"name", "address", "port", "vmks", "cluster"}
 _VMK_KEYS = {"name", "ip", "mtu"}
 _CHECKS_KEYS = {"max_rtt_ms", "expected_mtu"}
-_TOP_KEYS = {"ssh", "hosts", "checks"}
+_TOP_KEYS = {"ssh", "hosts", "checks", "vcenter"}
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -68,17 +76,13 @@ class Inventory:
     ssh: SshSettings
     hosts: tuple[InventoryHost, ...]
     check_settings: CheckSettings = field(default_factory=CheckSettings)
+    vcenter: VCenterSettings | None = None  # the [vcenter] table: hosts come from vCenter
 
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read, parse and validate an inventory file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InventoryError(f"{path}: inventory file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"{path}: cannot read inventory: {exc}") from None
+    text = read_user_file(path, InventoryError, "inventory")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -97,9 +101,10 @@ def parse_inventory(data: Mapping[str, Any], path: Path) -> Inventory:
     except ValueError as exc:
         raise InventoryError(f"{path}: {exc}") from None
     check_settings = _parse_checks(data.get("checks", {}), path)
-    raw_hosts = data.get("hosts")
-    if not isinstance(raw_hosts, list) or not raw_hosts:
-        raise InventoryError(f"{path}: [[hosts]]: at least one host is required")
+    vcenter = _parse_vcenter(data["vcenter"], path) if "vcenter" in data else None
+    raw_hosts = data.get("hosts", [] if vcenter is not None else None)
+    if not isinstance(raw_hosts, list) or (not raw_hosts and vcenter is None):
+        raise InventoryError(f"{path}: [[hosts]]: at least one host is required (or a [vcenter] table)")
     hosts: list[InventoryHost] = []
     seen_names: dict[str, int] = {}
     seen_targets: dict[tuple[str, int], str] = {}
@@ -119,7 +124,18 @@ def parse_inventory(data: Mapping[str, Any], path: Path) -> Inventory:
         seen_names[name] = index
         seen_targets[endpoint] = name
         hosts.append(host)
-    return Inventory(path=path, ssh=ssh, hosts=tuple(hosts), check_settings=check_settings)
+    return Inventory(path=path, ssh=ssh, hosts=tuple(hosts), check_settings=check_settings, vcenter=vcenter)
+
+
+def _parse_vcenter(raw: Any, path: Path) -> VCenterSettings:
+    from validator.vcenter.settings import settings_from_table
+
+    if not isinstance(raw, Mapping):
+        raise InventoryError(f"{path}: [vcenter] must be a table")
+    try:
+        return settings_from_table(raw, path.parent)
+    except ValueError as exc:
+        raise InventoryError(f"{path}: {exc}") from None
 
 
 def _canonical_address(address: str) -> str:

@@ -54,6 +54,22 @@ class Severity(StrEnum):
     ERROR = "error"
 
 
+class ConnectionState(StrEnum):
+    """A host's connection to vCenter (vim.HostSystem.ConnectionState)."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    NOT_RESPONDING = "notResponding"
+
+
+class LockdownMode(StrEnum):
+    """A host's lockdown mode (vim.host.HostAccessManager.LockdownMode)."""
+
+    DISABLED = "lockdownDisabled"
+    NORMAL = "lockdownNormal"
+    STRICT = "lockdownStrict"
+
+
 class Family(StrEnum):
     IPV4 = "ipv4"
     IPV6 = "ipv6"
@@ -131,6 +147,66 @@ class HostTarget:
 
 
 @dataclass(frozen=True)
+class VCenterVmk:
+    """A vmk as vCenter describes it; ``services`` are the vCenter service (nicType) names selected on it."""
+
+    name: str
+    netstack: str
+    mtu: int
+    addresses: tuple[IPInterface, ...] = ()
+    gateway: IPAddress | None = None  # per-vmk gateway override
+    services: tuple[str, ...] = ()  # e.g. ("vmotion",), ("management", "vsan")
+    portgroup: str | None = None
+    mac: str | None = None
+
+
+@dataclass(frozen=True)
+class VCenterStack:
+    """A TCP/IP stack instance of a host as vCenter describes it."""
+
+    key: str
+    gateway: IPAddress | None = None
+    gateway6: IPAddress | None = None
+
+
+@dataclass(frozen=True)
+class VCenterVm:
+    """A virtual machine registered on a host, and the names of its networks."""
+
+    name: str
+    networks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VCenterFacts:
+    """What vCenter knows about one host (vCenter has no enabled flag per vmk: every vmk it lists is configured)."""
+
+    connection_state: ConnectionState = ConnectionState.CONNECTED
+    in_maintenance: bool = False
+    lockdown_mode: LockdownMode = LockdownMode.DISABLED
+    ssh_running: bool | None = None  # the TSM-SSH service; None when vCenter did not say
+    datacenter: str | None = None
+    vmks: tuple[VCenterVmk, ...] = ()
+    netstacks: tuple[VCenterStack, ...] = ()
+    portgroups: tuple[str, ...] = ()  # every network the host can attach a VM to
+    vms: tuple[VCenterVm, ...] = ()
+
+    @property
+    def connected(self) -> bool:
+        return self.connection_state is ConnectionState.CONNECTED
+
+    @property
+    def locked_down(self) -> bool:
+        return self.lockdown_mode is not LockdownMode.DISABLED
+
+    def vmk(self, name: str) -> VCenterVmk | None:
+        return next((v for v in self.vmks if v.name == name), None)
+
+    def stack(self, key: str) -> VCenterStack | None:
+        return next((s for s in self.netstacks if s.key == key), None)
+
+
+@dataclass(frozen=True)
 class HostInfo:
     """What discovery learned about one host; status says whether it could."""
 
@@ -147,6 +223,7 @@ class HostInfo:
     netstacks: tuple[str, ...] = ()
     expected_vmks: tuple[ExpectedVmk, ...] | None = None  # what the inventory declares (None: nothing)
     cluster: str | None = None  # the mesh is planned within each cluster
+    vcenter: VCenterFacts | None = None  # vCenter's view of the host, when vCenter is the source
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -23,19 +23,26 @@ from validator.errors import ReportFormatError
 from validator.models import (
     REPORT_SCHEMA,
     VMOTION_NETSTACK,
+    ConnectionState,
     ExpectedVmk,
     Family,
     Finding,
     HostInfo,
     HostStatus,
     IPAddress,
+    LockdownMode,
     PairPlan,
     PairResult,
     PairStatus,
     Reason,
     Severity,
+    VCenterFacts,
+    VCenterStack,
+    VCenterVm,
+    VCenterVmk,
     Vmk,
 )
+from validator.textfile import read_user_file
 
 SCHEMA_FILE = "report-v1.json"
 
@@ -143,9 +150,49 @@ def _host(host: HostInfo) -> dict[str, Any]:
         "cluster": host.cluster,
         "expected_vmks": None if host.expected_vmks is None else [_expected(v) for v in host.expected_vmks],
     }
+    if host.vcenter is not None:
+        d["vcenter"] = _vcenter(host.vcenter)
     if not host.ok and host.raw:
         d["raw"] = dict(host.raw)
     return d
+
+
+def _vcenter(facts: VCenterFacts) -> dict[str, Any]:
+    return {
+        "connection_state": facts.connection_state.value,
+        "in_maintenance": facts.in_maintenance,
+        "lockdown_mode": facts.lockdown_mode.value,
+        "ssh_running": facts.ssh_running,
+        "datacenter": facts.datacenter,
+        "vmks": [
+            {
+                "name": v.name,
+                "netstack": v.netstack,
+                "mtu": v.mtu,
+                "addresses": [str(a) for a in v.addresses],
+                "gateway": _str(v.gateway),
+                "services": list(v.services),
+                "portgroup": v.portgroup,
+                "mac": v.mac,
+            }
+            for v in facts.vmks
+        ],
+        "netstacks": [
+            {"key": s.key, "gateway": _str(s.gateway), "gateway6": _str(s.gateway6)} for s in facts.netstacks
+        ],
+        "portgroups": list(facts.portgroups),
+        "vms": [{"name": vm.name, "networks": list(vm.networks)} for vm in facts.vms],
+    }
+
+
+def host_to_dict(host: HostInfo) -> dict[str, Any]:
+    """One host as the report's ``hosts`` entries hold it."""
+    return _host(host)
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    """One finding as the report's ``findings`` entries hold it."""
+    return _finding(finding)
 
 
 def _pair(pair: PairResult) -> dict[str, Any]:
@@ -248,7 +295,37 @@ def _host_from(d: Mapping[str, Any], netstack: str) -> HostInfo:
         netstacks=tuple(d.get("netstacks", ())),
         cluster=d.get("cluster"),
         expected_vmks=None if d.get("expected_vmks") is None else tuple(_expected_from(v) for v in d["expected_vmks"]),
+        vcenter=_vcenter_from(d["vcenter"]) if d.get("vcenter") is not None else None,
         raw=dict(d.get("raw", {})),
+    )
+
+
+def _vcenter_from(d: Mapping[str, Any]) -> VCenterFacts:
+    return VCenterFacts(
+        connection_state=ConnectionState(d["connection_state"]),
+        in_maintenance=d["in_maintenance"],
+        lockdown_mode=LockdownMode(d["lockdown_mode"]),
+        ssh_running=d["ssh_running"],
+        datacenter=d.get("datacenter"),
+        vmks=tuple(
+            VCenterVmk(
+                name=v["name"],
+                netstack=v["netstack"],
+                mtu=v["mtu"],
+                addresses=tuple(ip_interface(a) for a in v["addresses"]),
+                gateway=_ip(v.get("gateway")),
+                services=tuple(v["services"]),
+                portgroup=v.get("portgroup"),
+                mac=v.get("mac"),
+            )
+            for v in d["vmks"]
+        ),
+        netstacks=tuple(
+            VCenterStack(key=n["key"], gateway=_ip(n.get("gateway")), gateway6=_ip(n.get("gateway6")))
+            for n in d.get("netstacks", ())
+        ),
+        portgroups=tuple(d.get("portgroups", ())),
+        vms=tuple(VCenterVm(name=vm["name"], networks=tuple(vm["networks"])) for vm in d.get("vms", ())),
     )
 
 
@@ -351,12 +428,7 @@ def report_from_json(text: str) -> Report:
 def load_report(path: str | Path) -> Report:
     """Read a saved ``report.json``; :class:`ReportFormatError` naming the file and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportFormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportFormatError(f"{path}: cannot read: {exc}") from None
+    text = read_user_file(path, ReportFormatError, "report")
     try:
         return report_from_json(text)
     except ReportFormatError as exc:

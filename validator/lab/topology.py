@@ -10,6 +10,8 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
     mgmt_mtu = 1500                    # MTU of the management network (default 1500)
     transit_subnet = "198.18.254.0/24" # router<->router links, one /30 per rack (default shown)
     transit_subnet6 = "2001:db8:fffe::/48"  # IPv6 router links, one /64 per rack (default shown)
+    datacenter = "dc1"                 # vCenter-only: datacenter name (default dc1)
+    cluster = "cluster1"               # vCenter-only: cluster of hosts without their own (default cluster1)
 
     [[racks]]                          # one L2 segment + one top-of-rack router per rack
     name = "r1"                        # [a-z0-9][a-z0-9-]{0,15}
@@ -41,6 +43,20 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
       gateway = "198.19.1.1"           # per-vmk IPv4 gateway override (optional, = the rack gateway)
       portgroup = "vMotion-A"          # optional
 
+vCenter-only host keys (the vCenter simulator reads them; the network builder ignores them):
+
+    [[hosts]]
+    cluster = "c2"                     # default: [lab] cluster
+    maintenance = true                 # in maintenance mode (default false)
+    lockdown = "normal"                # "disabled" (default) | "normal" | "strict"
+    connection_state = "connected"     # "connected" (default) | "disconnected" | "notResponding"
+    tsm_ssh = false                    # TSM-SSH service running; default: follows sshd
+    portgroups = ["App-A", "App-B"]    # extra VM port groups on the host (vmk port groups are implicit)
+
+      [[hosts.vms]]                    # a VM registered on the host
+      name = "app01"                   # unique across the topology
+      networks = ["App-A"]             # port group names; may name one missing on other hosts
+
     [[faults.blackhole]]               # drop echo requests of one direction of one pair (all shared families)
     src = "esx01:vmk1"
     dst = "esx04:vmk2"
@@ -53,8 +69,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from ipaddress import (
     IPv4Address,
     IPv4Interface,
@@ -68,6 +84,14 @@ from typing import Any
 
 from validator.errors import LabError
 from validator.lab.toml_table import TomlTable
+from validator.lab.topology_vcenter import (
+    INVENTORY_NAME_RE,
+    PORTGROUP_RE,
+    VCENTER_HOST_KEYS,
+    VCenterHostSpec,
+    parse_vcenter_host,
+    unique_names,
+)
 from validator.models import DEFAULT_NETSTACK, VMOTION_NETSTACK, Family
 
 MIN_MTU = 1280
@@ -94,9 +118,17 @@ PREFIX_RE = re.compile(r"[a-z][a-z0-9]{0,9}")
 RACK_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,15}")
 HOST_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 VMK_RE = re.compile(r"vmk([1-9][0-9]?)")
-PORTGROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 
-_LAB_KEYS = {"prefix", "mgmt_subnet", "mgmt_address", "mgmt_mtu", "transit_subnet", "transit_subnet6"}
+_LAB_KEYS = {
+    "prefix",
+    "mgmt_subnet",
+    "mgmt_address",
+    "mgmt_mtu",
+    "transit_subnet",
+    "transit_subnet6",
+    "datacenter",
+    "cluster",
+}
 _RACK_KEYS = {"name", "subnet", "gateway", "subnet6", "gateway6", "mtu", "uplink_mtu"}
 _HOST_KEYS = {"name", "rack", "mgmt_ip", "gateway", "gateway6", "sshd", "ssh_port", "esxcli_variant", "vmks"}
 _VMK_KEYS = {"name", "ip", "ip6", "mtu", "enabled", "netstack", "tags", "gateway", "portgroup"}
@@ -111,6 +143,8 @@ class LabSpec:
     mgmt_mtu: int
     transit_subnet: IPv4Network
     transit_subnet6: IPv6Network
+    datacenter: str = "dc1"  # vCenter-only
+    cluster: str = "cluster1"  # vCenter-only: default cluster
 
 
 @dataclass(frozen=True)
@@ -164,6 +198,7 @@ class HostSpec:
     ssh_port: int
     esxcli_variant: str
     vmks: tuple[VmkSpec, ...]
+    vcenter: VCenterHostSpec = field(default_factory=VCenterHostSpec)
 
     @property
     def vmotion_vmks(self) -> tuple[VmkSpec, ...]:
@@ -246,11 +281,11 @@ def parse_topology(data: Mapping[str, Any], source: str = "<topology>") -> Topol
     root.check_keys(_TOP_KEYS)
     lab = _parse_lab(root.table("lab", required=True))
     racks = tuple(_parse_rack(t, i) for i, t in enumerate(root.tables("racks", required=True)))
-    _unique(source, "racks", [r.name for r in racks])
+    unique_names(source, "racks", [r.name for r in racks])
     hosts = tuple(_parse_host(t, i, lab, racks) for i, t in enumerate(root.tables("hosts", required=True)))
     if len(hosts) > MAX_HOSTS:
         raise LabError(f"{source}: hosts: at most {MAX_HOSTS} hosts")
-    _unique(source, "hosts", [h.name for h in hosts])
+    unique_names(source, "hosts", [h.name for h in hosts])
     faults = root.table("faults")
     blackholes: tuple[Blackhole, ...] = ()
     if faults is not None:
@@ -281,7 +316,9 @@ def _parse_lab(t: TomlTable | None) -> LabSpec:
     if transit.overlaps(mgmt):
         raise t.error("transit_subnet", f"{transit} overlaps mgmt_subnet {mgmt}")
     mtu = t.integer("mgmt_mtu", 1500, MIN_MTU, MAX_MTU)
-    return LabSpec(prefix, mgmt, address, mtu, transit, transit6)
+    datacenter = t.text("datacenter", "dc1", INVENTORY_NAME_RE) or "dc1"
+    cluster = t.text("cluster", "cluster1", INVENTORY_NAME_RE) or "cluster1"
+    return LabSpec(prefix, mgmt, address, mtu, transit, transit6, datacenter, cluster)
 
 
 def _parse_rack(t: TomlTable, index: int) -> RackSpec:
@@ -315,7 +352,7 @@ def _rack_gateway(t: TomlTable, key: str, net: Any, given: Any) -> Any:
 
 
 def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, ...]) -> HostSpec:
-    t.check_keys(_HOST_KEYS)
+    t.check_keys(_HOST_KEYS | VCENTER_HOST_KEYS)
     name = t.required_text("name", HOST_RE)
     t.where = f"hosts[{index}] ({name})"
     if name.endswith("-vmotion"):
@@ -341,7 +378,8 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
     if variant not in VARIANTS:
         raise t.error("esxcli_variant", f"{variant!r} must be one of {', '.join(VARIANTS)}")
     vmks = tuple(_parse_vmk(v, i, t.where, rack) for i, v in enumerate(t.tables("vmks")))
-    _unique(t.source, f"{t.where}.vmks", [v.name for v in vmks])
+    unique_names(t.source, f"{t.where}.vmks", [v.name for v in vmks])
+    sshd = t.boolean("sshd", True)
     return HostSpec(
         name=name,
         index=index + 1,
@@ -349,10 +387,11 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
         mgmt_ip=IPv4Interface(f"{mgmt}/{lab.mgmt_subnet.prefixlen}"),
         gateway=gateway,
         gateway6=gateway6,
-        sshd=t.boolean("sshd", True),
+        sshd=sshd,
         ssh_port=t.integer("ssh_port", 22, 1, 65535),
         esxcli_variant=variant,
         vmks=vmks,
+        vcenter=parse_vcenter_host(t, lab.cluster, sshd),
     )
 
 
@@ -436,14 +475,6 @@ def _parse_blackhole(t: TomlTable, hosts: tuple[HostSpec, ...]) -> Blackhole:
     return Blackhole(src_host.name, src.name, dst_host.name, dst.name)
 
 
-def _unique(source: str, where: str, names: Iterable[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise LabError(f"{source}: {where}: duplicate name {name!r}")
-        seen.add(name)
-
-
 def _check_global(topo: Topology) -> None:
     """Checks across sections: disjoint subnets, unique addresses, distinct namespace names."""
     source = topo.source
@@ -466,6 +497,7 @@ def _check_global(topo: Topology) -> None:
         for name_b, net_b in nets[i + 1 :]:
             if net_a.version == net_b.version and net_a.overlaps(net_b):
                 raise LabError(f"{source}: {name_b} {net_b} overlaps {name_a} {net_a}")
+    unique_names(source, "hosts.vms", [vm.name for host in topo.hosts for vm in host.vcenter.vms])
     seen: dict[str, str] = {}
     for host in topo.hosts:
         _claim(seen, source, str(host.mgmt_ip.ip), f"hosts ({host.name}).mgmt_ip")

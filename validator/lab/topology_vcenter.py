@@ -1,0 +1,83 @@
+"""The vCenter-only facts of a lab topology (clusters, VMs, port groups, host states): what the vCenter
+simulator serves; the network builder never reads them. Documented in validator/lab/topology.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from validator.errors import LabError
+from validator.lab.toml_table import TomlTable
+
+VCENTER_HOST_KEYS = {"cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms"}
+LOCKDOWN_MODES = ("disabled", "normal", "strict")
+CONNECTION_STATES = ("connected", "disconnected", "notResponding")
+INVENTORY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
+PORTGROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """A VM as vCenter lists it on a host (vCenter-only)."""
+
+    name: str
+    networks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VCenterHostSpec:
+    """Facts only vCenter knows about a host; the network builder ignores them."""
+
+    cluster: str = "cluster1"
+    maintenance: bool = False
+    lockdown: str = "disabled"
+    connection_state: str = "connected"
+    tsm_ssh: bool = True  # TSM-SSH service running
+    portgroups: tuple[str, ...] = ()
+    vms: tuple[VmSpec, ...] = ()
+
+
+def parse_vcenter_host(t: TomlTable, default_cluster: str, sshd: bool) -> VCenterHostSpec:
+    """The vCenter-only keys of one ``[[hosts]]`` table."""
+    lockdown = t.text("lockdown", "disabled") or "disabled"
+    if lockdown not in LOCKDOWN_MODES:
+        raise t.error("lockdown", f"{lockdown!r} must be one of {', '.join(LOCKDOWN_MODES)}")
+    state = t.text("connection_state", "connected") or "connected"
+    if state not in CONNECTION_STATES:
+        raise t.error("connection_state", f"{state!r} must be one of {', '.join(CONNECTION_STATES)}")
+    portgroups = t.strings("portgroups") or []
+    for pg in portgroups:
+        if not PORTGROUP_RE.fullmatch(pg):
+            raise t.error("portgroups", f"{pg!r} must match {PORTGROUP_RE.pattern}")
+    unique_names(t.source, f"{t.where}.portgroups", portgroups)
+    vms = tuple(_parse_vm(v, i, t.where) for i, v in enumerate(t.tables("vms")))
+    return VCenterHostSpec(
+        cluster=t.text("cluster", default_cluster, INVENTORY_NAME_RE) or default_cluster,
+        maintenance=t.boolean("maintenance", False),
+        lockdown=lockdown,
+        connection_state=state,
+        tsm_ssh=t.boolean("tsm_ssh", sshd),
+        portgroups=tuple(portgroups),
+        vms=vms,
+    )
+
+
+def _parse_vm(t: TomlTable, index: int, host_where: str) -> VmSpec:
+    t.check_keys({"name", "networks"})
+    name = t.required_text("name", INVENTORY_NAME_RE)
+    t.where = f"{host_where}.vms[{index}] ({name})"
+    networks = t.strings("networks") or []
+    for net in networks:
+        if not PORTGROUP_RE.fullmatch(net):
+            raise t.error("networks", f"{net!r} must match {PORTGROUP_RE.pattern}")
+    return VmSpec(name, tuple(networks))
+
+
+def unique_names(source: str, where: str, names: Iterable[str]) -> None:
+    """LabError naming the first name given twice."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise LabError(f"{source}: {where}: duplicate name {name!r}")
+        seen.add(name)
