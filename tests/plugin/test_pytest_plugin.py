@@ -200,7 +200,7 @@ def test_junitxml_has_a_testcase_per_item(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--vmotion-report", "missing.json"], "--vmotion-report missing.json: no such file"),
+        (["--vmotion-report", "missing.json"], "--vmotion-report missing.json: *not found"),
         (["--vmotion-report", "bad.json"], "--vmotion-report bad.json: not a vmotion-validator report: not JSON*"),
         (["--vmotion-report", "r.json", "--vmotion-inventory", "inv.toml"],
          "give --vmotion-inventory or --vmotion-report, not both"),
@@ -208,7 +208,7 @@ def test_junitxml_has_a_testcase_per_item(pytester: pytest.Pytester) -> None:
         (["--vmotion-report", "r.json", "--vmotion-checks", "gatewya"], "--vmotion-checks: unknown check 'gatewya'*"),
         (["--vmotion-report", "r.json", "--vmotion-mtu", "1500"],
          "--vmotion-mtu applies to --vmotion-inventory only, not to a saved report"),
-        (["--vmotion-inventory", "missing.toml"], "missing.toml: inventory file not found"),
+        (["--vmotion-inventory", "missing.toml"], "missing.toml: *not found"),
         (["--vmotion-inventory", "broken.toml"], "broken.toml: TOML syntax error*"),
         (["--vmotion-inventory", "inv.toml", "--vmotion-mtu", "100"], "--vmotion-mtu must be an integer 576..9216*"),
         (["--vmotion-inventory", "inv.toml", "--vmotion-password-env", "NOT_SET_ANYWHERE"],
