@@ -298,3 +298,21 @@ def test_a_path_outside_the_current_directory_needs_the_equals_form(
     result = pytester.runpytest(*INNER, f"--vmotion-report={path}")
     result.assert_outcomes(failed=3, passed=len(faulty_report().pairs) + len(check_names()) - 3)
     result.stdout.fnmatch_lines([f"rootdir: {pytester.path}"])
+
+
+def test_a_validation_that_cannot_run_is_one_collection_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import validator.api
+    from validator.errors import ValidatorError
+
+    def refuse(*_args: object, **_kwargs: object) -> Report:
+        raise ValidatorError("the engine refused: \x1b[31mno\x1b[0m")
+
+    monkeypatch.setattr(validator.api, "validate", refuse)
+    (pytester.path / "inv.toml").write_text('[[hosts]]\nname = "esx01"\naddress = "127.0.0.1"\n', encoding="utf-8")
+    result = pytester.runpytest(*INNER, "--vmotion-inventory=inv.toml")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*ERROR collecting vmotion*",
+                                 f"vmotion-validator: inventory {pytester.path / 'inv.toml'}: the engine refused: no"])
+    assert "Traceback" not in result.stdout.str() and "\x1b" not in result.stdout.str()
