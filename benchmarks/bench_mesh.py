@@ -21,10 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.engine.labs import lab_toml, new_prefix
 from validator.api import validate
 from validator.inventory import load_inventory
 from validator.lab.api import lab_down, lab_up
-from validator.lab.generate import generate_topology
+from validator.lab.topology import load_topology
 from validator.models import HostTarget, PairResult
 from validator.options import ProbeOptions, RunOptions
 from validator.report import Report
@@ -78,13 +79,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=8)
     parser.add_argument("--vmks", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=ProbeOptions().concurrency)
     parser.add_argument("--keep", action="store_true", help="leave the lab up")
     args = parser.parse_args()
     options = ProbeOptions(concurrency=args.concurrency)
     with tempfile.TemporaryDirectory(prefix="vmv-bench-") as scratch:
         state = Path(scratch) / "lab"
-        topology = generate_topology(hosts=args.hosts, vmks=args.vmks)
+        source = Path(scratch) / "lab.toml"
+        source.write_text(lab_toml(args.hosts, args.vmks, new_prefix("vmvb")), encoding="utf-8")
+        topology = load_topology(source)  # own prefix, a free management subnet: other labs may be up
         t0 = time.monotonic()
         lab_up(topology, state)
         up_s = time.monotonic() - t0

@@ -7,7 +7,10 @@ executor implement :mod:`validator.transport`'s protocols, so everything above S
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +33,7 @@ for a in "$@"; do
 done
 f="$VMV_FAKE_DIR/ping/${vmk}_${dst}_${df}"
 [ -f "$f" ] || f="$VMV_FAKE_DIR/ping/${vmk}_${dst}_any"
+[ -f "$f.hang" ] && exec tail -f "$f.hang"
 if [ -f "$f" ]; then cat "$f"; exit "$(cat "$f.rc")"; fi
 echo "fake vmkping: no canned output for $*" >&2
 exit 99
@@ -96,19 +100,73 @@ class FakeHost:
         status = rc if rc is not None else (0 if " bytes from " in output else 1)
         path.with_name(path.name + ".rc").write_text(f"{status}\n")
 
+    def hang(self, vmk: str, dst: str, kind: str = "any") -> None:
+        """Pings from ``vmk`` to ``dst`` never end (until killed)."""
+        path = self.dir / "ping" / f"{vmk}_{dst}_{kind}"
+        if not path.exists():
+            self.answer(vmk, dst, kind, "")
+        path.with_name(path.name + ".hang").write_text("")
+
+
+class FakeStream:
+    """A local process read as it comes; like sshd, it leads its own process group, which close() signals."""
+
+    def __init__(self, command: str, env: dict[str, str], stdin: str | None) -> None:
+        self.proc = subprocess.Popen(["sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)  # fmt: skip
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.write((stdin or "").encode())
+        self.proc.stdin.close()
+        self._out = self.proc.stdout
+
+    def read(self, timeout: float) -> bytes | None:
+        ready, _, _ = select.select([self._out], [], [], timeout)
+        return os.read(self._out.fileno(), 65536) if ready else None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+        self._out.close()
+        self.proc.wait()
+
+
+def processes_under(folder: Path) -> list[int]:
+    """PIDs of the processes whose command line names something under ``folder`` (a fake host's own)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if str(folder) in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
 
 class FakeExecutor:
     def __init__(self, host: FakeHost) -> None:
         self.host = host
 
-    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
-        self.host.sessions += 1
-        env = {
+    @property
+    def env(self) -> dict[str, str]:
+        return {
             "PATH": f"{self.host.dir / 'bin'}:{LAB_BIN}:/usr/bin:/bin",
             "VMV_HOSTDIR": str(self.host.dir),
             "VMV_FAKE_DIR": str(self.host.dir),
             "LC_ALL": "C",
         }
+
+    def start(self, command: str, stdin: str | None = None) -> FakeStream:
+        self.host.sessions += 1
+        return FakeStream(command, self.env, stdin)
+
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
+        self.host.sessions += 1
+        env = self.env
         try:
             done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, env=env,
                                   timeout=timeout, check=False, input=stdin)

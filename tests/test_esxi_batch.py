@@ -16,7 +16,7 @@ import pytest
 from validator.errors import CommandValueError
 from validator.esxi import batch as b
 
-APPLETS = ["sh", "mktemp", "cat", "rm", "sleep", "printf", "echo", "ls", "wc", "mkdir", "rmdir", "true", "false"]
+APPLETS = ["sh", "mktemp", "mkfifo", "cat", "rm", "sleep", "printf", "echo", "ls", "wc", "mkdir", "rmdir", "true", "false"]
 
 
 @dataclass(frozen=True)
@@ -177,13 +177,13 @@ def test_parallel_is_really_parallel(shell: Shell) -> None:
     assert elapsed < 1.0, f"8 sleeps of 0.3 s in one wave took {elapsed:.2f} s"
 
 
-def test_parallel_waves_take_their_time(shell: Shell) -> None:
+def test_parallel_width_bounds_the_jobs_at_once(shell: Shell) -> None:
     batch = b.build_parallel({f"s{i}": "sleep 0.3" for i in range(6)}, 2)
     start = time.monotonic()
     outputs = run_batch(shell, batch)
     elapsed = time.monotonic() - start
     assert len(outputs) == 6
-    assert 0.85 <= elapsed < 2.5, f"3 waves of 0.3 s took {elapsed:.2f} s"
+    assert elapsed >= 0.85, f"6 sleeps of 0.3 s, 2 at a time, took only {elapsed:.2f} s"
 
 
 def test_parallel_waves_are_bounded(shell: Shell, tmp_path: Path) -> None:
@@ -196,11 +196,80 @@ def test_parallel_waves_are_bounded(shell: Shell, tmp_path: Path) -> None:
     assert max(running) >= 2  # and they did overlap
 
 
-def test_parallel_keeps_input_order(shell: Shell) -> None:
-    commands = {f"t{i}": f"sleep 0.{9 - i}; echo {i}" for i in range(5)}
-    result = shell.run(b.build_parallel(commands, 5).script)
+def test_parallel_prints_each_job_when_it_ends(shell: Shell) -> None:
+    commands = {f"t{i}": f"sleep 0.{9 - 2 * i}; echo {i}" for i in range(5)}
+    batch = b.build_parallel(commands, 5)
+    result = shell.run(batch.script)
     positions = [result.stdout.index(f"-begin t{i}\n") for i in range(5)]
-    assert positions == sorted(positions)
+    assert positions == sorted(positions, reverse=True)  # the shortest job first
+    for i in range(5):  # each job's frames, then its done marker
+        assert result.stdout.index(f"-end t{i} rc=0\n") < result.stdout.index(f"@@vmv-{batch.nonce}-done t{i}\n")
+
+
+def test_parallel_slides_its_window(shell: Shell) -> None:
+    """A long job does not hold back the next ones: a slot is refilled as soon as a job ends."""
+    commands = {"long": "sleep 1.2"} | {f"s{i}": "sleep 0.2" for i in range(4)}
+    start = time.monotonic()
+    outputs = run_batch(shell, b.build_parallel(commands, 2))
+    elapsed = time.monotonic() - start
+    assert len(outputs) == 5
+    assert elapsed < 2.0, f"waves would take 1.2 + 0.2 + 0.2 s and more; took {elapsed:.2f} s"
+
+
+def _stream(shell: Shell, batch: b.Batch) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([*shell.argv, "-c", batch.script], env=shell.env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_parallel_streams_outputs_before_the_end(shell: Shell) -> None:
+    from validator.esxi.stream import FrameReader, JobOutput
+
+    batch = b.build_parallel({"fast": "echo quick", "slow": "sleep 30"}, 2)
+    proc = _stream(shell, batch)
+    try:
+        assert proc.stdout is not None
+        reader = FrameReader(batch.nonce)
+        jobs: list[JobOutput] = []
+        deadline = time.monotonic() + 10
+        while not jobs and time.monotonic() < deadline:
+            jobs = reader.feed(os.read(proc.stdout.fileno(), 4096).decode())
+        assert [(j.tag, j.frames) for j in jobs] == [("fast", {"fast": b.CommandOutput("quick\n", 0)})]
+        assert proc.poll() is None  # the slow job still runs
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+
+def test_parallel_ends_its_work_when_its_reader_is_gone(shell: Shell) -> None:
+    """Once nobody reads the output, the next heartbeat write fails: the group is killed, the directory removed."""
+    batch = b.build_parallel({f"s{i}": "sleep 30" for i in range(3)}, 3)
+    proc = _stream(shell, batch)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 5
+        while not tmp_leftovers(shell) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert tmp_leftovers(shell), "the batch never made its temp dir"
+        proc.stdout.close()
+        proc.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), "sleeps of the batch outlived their reader"
+        assert tmp_leftovers(shell) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def test_parallel_temp_dir_removed_when_killed(shell: Shell) -> None:
@@ -216,6 +285,10 @@ def test_parallel_temp_dir_removed_when_killed(shell: Shell) -> None:
         proc.wait(timeout=5)
         assert proc.returncode == 143
         assert tmp_leftovers(shell) == []
+        deadline = time.monotonic() + 5
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), "the sleeps outlived the batch"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # the shell we started and its orphaned sleeps

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+from ipaddress import ip_address
 
+from validator.models import Family, PairPlan, PairResult, PairStatus, Reason
 from validator.progress import ProgressEvent, ProgressTracker
 from validator.progress_display import progress_display
 
@@ -19,7 +21,20 @@ def feed(callback: object) -> None:
     tracker.host_discovered("esx01: 2 vmk(s) on the vmotion stack, gateway 198.19.1.1")
     tracker.host_discovered("esx02: cannot connect")
     tracker.planned(4, "probing 4 pairs from 1 host(s)")
-    tracker.pairs_finished(4, 1, "esx01: 4 pairs probed, 1 not passing")
+    for n in range(4):
+        plan = PairPlan("esx01", "vmk1", ip_address("198.19.1.11"), "esx02", f"vmk{n}", ip_address("198.19.1.12"),
+                        Family.IPV4, 9000)
+        failed = PairResult(plan, PairStatus.FAIL, Reason.UNREACHABLE)
+        tracker.pair_done(failed if n == 0 else PairResult(plan, PairStatus.PASS))
+    tracker.note("esx01: 4 pairs probed, 1 not passing")
+
+
+def test_every_pair_is_an_event_and_counted() -> None:
+    events: list[ProgressEvent] = []
+    feed(events.append)
+    pairs = [e for e in events if e.pair is not None]
+    assert len(pairs) == 4 and all(e.message == "" for e in pairs)
+    assert [(e.pairs_done, e.pairs_failing) for e in pairs] == [(1, 1), (2, 1), (3, 1), (4, 1)]
 
 
 def test_plain_lines_when_not_a_terminal() -> None:

@@ -15,6 +15,7 @@ from validator import validate
 from validator.inventory import InventoryHost
 from validator.models import ExpectedVmk, HostStatus, HostTarget, PairStatus, Reason
 from validator.options import ProbeOptions, RunOptions
+from validator.progress import ProgressEvent
 
 pytestmark = pytest.mark.skipif(not fake_env_ok(), reason="the lab's esxcli emulation is missing")
 
@@ -94,34 +95,35 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
     assert any("esx-c" in m for m in messages)
 
 
-def test_a_host_that_times_out_only_fails_its_own_pairs(tmp_path: Path) -> None:
-    from tests.fakes import FakeExecutor
-    from validator.errors import CommandTimeout
-    from validator.transport import CommandResult
+def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One probe of esx-a never ends: its other pairs are kept, only that one is marked, nothing is left running."""
+    from tests.fakes import processes_under
+    from validator import probe
 
+    monkeypatch.setattr(probe, "SILENCE_FLOOR", 1.5)
+    monkeypatch.setattr(probe, "SILENCE_FACTOR", 0)
     fakes, inventory = build(tmp_path)
+    fakes[0].hang("vmk2", "198.19.3.11")
+    pairs_seen: list[str] = []
 
-    class HangingProbes(FakeConnector):
-        def connect(self, target: HostTarget) -> FakeExecutor:
-            executor = super().connect(target)
-            if target.name != "esx-a":
-                return executor
+    def progress(event: ProgressEvent) -> None:
+        if event.pair is not None:
+            pairs_seen.append(event.pair.plan.src_host)
 
-            class Hanging(FakeExecutor):
-                def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> CommandResult:
-                    if "vmkping" in (stdin or command):
-                        raise CommandTimeout("command on esx-a did not finish within 5 s", "esx-a")
-                    return super().run(command, timeout, stdin)
-
-            return Hanging(executor.host)
-
-    report = validate(inventory_of(inventory), connector=HangingProbes(fakes),
-                      options=RunOptions(ProbeOptions(interval=0.2)))
-    from_a = [p for p in report.pairs if p.plan.src_host == "esx-a"]
-    assert from_a and all(p.status is PairStatus.ERROR and p.reason is Reason.HOST_ERROR for p in from_a)
-    assert all("did not finish" in (p.detail or "") for p in from_a)
-    from_b = {p.reason for p in report.pairs if p.plan.src_host == "esx-b"}
-    assert Reason.NO_ROUTE in from_b  # esx-b was probed as usual
+    report = validate(inventory_of(inventory), connector=FakeConnector(fakes),
+                      options=RunOptions(ProbeOptions(interval=0.2, count=1, timeout=0.2)), progress=progress)
+    verdicts = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host, p.plan.dst_vmk): (p.status, p.reason)
+                for p in report.pairs}
+    assert verdicts[("esx-a", "vmk1", "esx-b", "vmk1")] == (PairStatus.PASS, None)
+    assert verdicts[("esx-a", "vmk2", "esx-b", "vmk1")] == (PairStatus.FAIL, Reason.PATH_MTU)
+    assert verdicts[("esx-a", "vmk1", "esx-c", "vmk1")] == (PairStatus.FAIL, Reason.UNREACHABLE)
+    assert verdicts[("esx-a", "vmk2", "esx-c", "vmk1")] == (PairStatus.ERROR, Reason.HOST_ERROR)
+    hung = next(p for p in report.pairs if p.plan.src_vmk == "vmk2" and p.plan.dst_host == "esx-c")
+    assert hung.detail is not None and "no outcome from esx-a for 1.5 s" in hung.detail
+    assert "3 of 4 finished" in hung.detail
+    assert verdicts[("esx-b", "vmk1", "esx-a", "vmk1")] == (PairStatus.FAIL, Reason.NO_ROUTE)  # esx-b as usual
+    assert len(pairs_seen) == len(report.pairs)  # one progress event per pair
+    assert processes_under(fakes[0].dir) == []  # the hung probe was stopped with its session
 
 
 def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -180,3 +182,40 @@ def test_a_host_without_the_vmotion_stack_is_discovered_not_failed(tmp_path: Pat
     assert info.netstack_present is False and info.vmks == ()
     assert {v.name for v in info.other_vmks} == {"vmk0", "vmk1"}
     assert "VMotion" in next(v for v in info.other_vmks if v.name == "vmk1").tags
+
+
+def test_cancel_stops_at_once_and_keeps_what_was_measured(tmp_path: Path) -> None:
+    """The run is cancelled (as Ctrl-C does) while esx-a hangs: Interrupted carries the partial report."""
+    import threading
+    import time
+
+    from tests.fakes import processes_under
+    from validator.errors import Interrupted
+    from validator.report import Report
+
+    fakes, inventory = build(tmp_path)
+    fakes[0].hang("vmk2", "198.19.3.11")
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.pair is not None:
+            seen.append(event.pair.plan.src_host)
+            if seen.count("esx-a") == 3:  # all but the hung pair are in: press Ctrl-C
+                cancel.set()
+
+    start = time.monotonic()
+    with pytest.raises(Interrupted) as stopped:
+        validate(inventory_of(inventory), connector=FakeConnector(fakes), cancel=cancel, progress=progress,
+                 options=RunOptions(ProbeOptions(interval=0.2, count=1, timeout=0.2)))
+    report = stopped.value.report
+    assert time.monotonic() - start < 10
+    assert report.interrupted
+    by_key = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host): p for p in report.pairs}
+    hung = by_key[("esx-a", "vmk2", "esx-c")]
+    assert (hung.status, hung.reason) == (PairStatus.ERROR, Reason.NOT_PROBED)
+    assert "interrupted" in (hung.detail or "")
+    assert by_key[("esx-a", "vmk1", "esx-b")].status is PairStatus.PASS  # measured before: kept
+    assert processes_under(fakes[0].dir) == []
+    again = Report.from_dict(report.to_dict())  # the JSON form says so too
+    assert again.interrupted and again.pairs == report.pairs

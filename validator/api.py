@@ -5,9 +5,11 @@ The CLI, the demo, the pytest plugin and user code all call it; none of them reb
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from validator.discovery import Discoverer
+from validator.errors import Interrupted
 from validator.esxcli_discovery import EsxcliDiscoverer
 from validator.inventory import Inventory
 from validator.options import RunOptions, checked_options
@@ -26,6 +28,7 @@ def validate(
     connector: Connector | None = None,
     discoverer: Discoverer | None = None,
     progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> Report:
     """Validate the vMotion mesh of the inventory's hosts and return the report.
 
@@ -34,8 +37,13 @@ def validate(
     thresholds (unless ``options.check_settings`` is set). The SSH password is ``password`` or else the
     environment variable the inventory names (:class:`~validator.errors.InventoryError` when it is named but
     unset); nothing prompts. ``connector`` (how to reach a host) and ``discoverer`` (how to describe one)
-    default to SSH and esxcli; ``progress`` receives a :class:`~validator.progress.ProgressEvent` per step.
-    Host failures are results in the report, never exceptions.
+    default to SSH and esxcli; ``progress`` receives a :class:`~validator.progress.ProgressEvent` per step
+    and per pair, the moment the pair's result is read. Host failures are results in the report, never
+    exceptions.
+
+    Ctrl-C (``KeyboardInterrupt`` in the calling thread) or setting ``cancel`` stops every session within about a
+    second and ends the remote work; :class:`~validator.errors.Interrupted` is then raised carrying the partial
+    report (``report.interrupted`` set, the pairs without an outcome ``not-probed``): write it, then exit 130.
     """
     checked = checked_options(options or RunOptions())
     probe = replace(checked.probe, command_timeout=inventory.ssh.command_timeout)
@@ -45,11 +53,15 @@ def validate(
         connector = SshConnector(inventory.ssh, secret)
     tracker = ProgressTracker(progress or ignore_progress, len(inventory.hosts))
     tracker.note(f"validating {len(inventory.hosts)} host(s) from {inventory.path} on the {probe.netstack} stack")
-    return run_validation(
+    report = run_validation(
         inventory.hosts,
         connector=connector,
         discoverer=discoverer or EsxcliDiscoverer(),
         options=checked,
         tracker=tracker,
         check_settings=checked.check_settings or inventory.check_settings,
+        cancel=cancel,
     )
+    if report.interrupted:
+        raise Interrupted(report)
+    return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import shutil
 import sys
@@ -18,9 +19,16 @@ from typing import TYPE_CHECKING
 
 from validator.api import validate
 from validator.cli_lab import add_lab_parser
-from validator.errors import InventoryError, ReportFormatError, UsageError, ValidatorError, VCenterError
+from validator.errors import (
+    Interrupted,
+    InventoryError,
+    ReportFormatError,
+    UsageError,
+    ValidatorError,
+    VCenterError,
+)
 from validator.inventory import Inventory, load_inventory
-from validator.models import VMOTION_NETSTACK
+from validator.models import VMOTION_NETSTACK, Reason
 from validator.options import ProbeOptions, RunOptions
 from validator.progress_display import progress_display
 from validator.report import Report, load_report
@@ -48,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidatorError as exc:
         print(f"vmotion-validator: error: {exc}", file=sys.stderr)
         return EXIT_FAIL
+    except Interrupted as stopped:
+        return write_interrupted(stopped.report, args)
     except KeyboardInterrupt:
         print("vmotion-validator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -123,6 +133,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--ask-password", action="store_true",
                        help="prompt for the SSH password (instead of ssh.password_env)")
     probe.add_argument("--strict", action="store_true", help="also exit 1 on error-severity findings")
+    probe.add_argument("--debug", action="store_true",
+                       help="log the SSH library's debug messages (paramiko) on stderr")
     probe.add_argument("--baseline", type=Path, default=None,
                        help="a report.json from before the change: print what got worse; exit 1 only on regressions")
 
@@ -258,6 +270,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
     options = run_options(args)
+    set_debug(args.debug)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
     progress, display = progress_display(args.quiet)
     try:
@@ -278,6 +291,23 @@ def finish_run(report: Report, args: argparse.Namespace, formats: Sequence[str],
     return report.exit_code(strict=args.strict)
 
 
+def write_interrupted(report: Report, args: argparse.Namespace) -> int:
+    """Ctrl-C: print and write what was measured (``interrupted`` set), then exit 130."""
+    measured = sum(1 for p in report.pairs if p.reason is not Reason.NOT_PROBED)
+    print(f"vmotion-validator: interrupted; writing what was measured ({measured} of {len(report.pairs)} pairs)",
+          file=sys.stderr)
+    emit_reports(report, args, output_formats(args))
+    return EXIT_INTERRUPTED
+
+
+def set_debug(debug: bool) -> None:
+    """``--debug``: the SSH library's log on stderr; otherwise it never reaches the terminal."""
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
 def validate_from_vcenter(args: argparse.Namespace, inventory: Inventory | None, settings: VCenterSettings) -> int:
     from validator.vcenter.run import validate_vcenter
 
@@ -342,6 +372,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     formats = output_formats(args)
     prepare_output(args.output)
+    set_debug(args.debug)
     progress, display = progress_display(args.quiet)
     try:
         outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress,

@@ -4,7 +4,9 @@
     +-- UsageError              bad command-line usage                      (exit 2)
     +-- InventoryError          bad inventory file or environment           (exit 2)
     +-- LabError                the lab could not be built or torn down
-    |   +-- LabHostError        this machine cannot run a lab (not Linux, not root)  (validator/lab/api.py)
+    |   +-- LabHostError        this machine cannot run a lab (not Linux, not root)  (validator/lab/api.py, exit 2)
+    |   +-- StatePathError      unusable state directory path (a file, not writable)  (validator/lab/state.py, exit 2)
+    |   +-- LabBusyError        another lab up/down/status holds the state directory  (validator/lab/state.py, exit 1)
     +-- TransportError          talking to one host failed
     |   +-- ConnectError        TCP connect failed or timed out (host unreachable)
     |   +-- AuthError           every authentication method was refused
@@ -23,9 +25,17 @@
         +-- VCenterAuthError        vCenter refused the user name or password
         +-- VCenterScopeError       a datacenter, cluster or host named in the scope does not exist
         +-- VCenterApiError         a vCenter call failed (retrieval, starting or stopping a service)
+
+    KeyboardInterrupt
+    +-- Interrupted             Ctrl-C stopped a validation; carries the partial report      (exit 130)
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from validator.report import Report
 
 
 class ValidatorError(Exception):
@@ -110,3 +120,13 @@ class VCenterApiError(VCenterError):
 
 class IncomparableReportsError(ValidatorError):
     """Two reports cannot be compared (different netstacks or schema versions); the message is one line."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a validation; ``report`` holds what was measured (``report.interrupted`` is set and the
+    pairs without an outcome are ``not-probed``). A ``KeyboardInterrupt``, so code that does not expect it
+    still stops as on any Ctrl-C."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("validation interrupted")
+        self.report = report

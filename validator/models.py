@@ -46,6 +46,7 @@ class Reason(StrEnum):
     NETSTACK_MISSING = "netstack-missing"  # *** vmkernel stack not configured ***: no such stack on the source
     HOST_ERROR = "host-error"  # the source host could not be reached or the command failed
     PARSE_ERROR = "parse-error"  # the output could not be parsed (raw output kept)
+    NOT_PROBED = "not-probed"  # the run was interrupted before the pair's outcome came back
 
 
 class Severity(StrEnum):

@@ -6,17 +6,20 @@ probes in parallel, so the cost is about log2(MTU range) rounds, not pairs x ste
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from validator.errors import CommandValueError, TransportError
-from validator.esxi import batch, commands
+from validator.errors import CommandValueError
+from validator.esxi import commands
+from validator.esxi.stream import JobOutput
 from validator.models import PairResult, PingStats, Reason
 from validator.options import ProbeOptions
+from validator.parallel import run_parallel
 from validator.planner import bisect_next
-from validator.probe import read_outcome
-from validator.transport import Executor, run_script
+from validator.probe import SILENCE_FACTOR, SILENCE_FLOOR, read_outcome
+from validator.session import run_jobs
+from validator.transport import Executor
 
 SMALL_PAYLOAD = 56  # the reachability probe's payload: known to pass for a reachable pair
 
@@ -34,8 +37,11 @@ def discover_max_mtu(
     results: Sequence[PairResult],
     options: ProbeOptions,
     progress: Callable[[str], None] = lambda _m: None,  # a step's one-line news
+    cancel: threading.Event | None = None,
 ) -> list[PairResult]:
-    """Fill ``max_mtu`` of every path-MTU pair whose source host is connected."""
+    """Fill ``max_mtu`` of every path-MTU pair whose source host is connected (what is known when
+    ``cancel`` is set)."""
+    cancel = cancel or threading.Event()
     out = list(results)
     searches = [
         _Search(i, r, r.plan.family.header_bytes + SMALL_PAYLOAD, r.mtu_tested)
@@ -43,24 +49,25 @@ def discover_max_mtu(
         if r.reason is Reason.PATH_MTU and r.mtu_tested is not None and r.plan.src_host in executors
     ]
     step = 0
-    while pending := [s for s in searches if bisect_next(s.low_ok, s.high_bad) is not None]:
+    while not cancel.is_set() and (pending := [s for s in searches if bisect_next(s.low_ok, s.high_bad) is not None]):
         step += 1
         progress(f"MTU discovery step {step}: {len(pending)} pair(s)")
         by_host: dict[str, list[_Search]] = {}
         for search in pending:
             by_host.setdefault(search.result.plan.src_host, []).append(search)
-        with ThreadPoolExecutor(max_workers=max(1, len(by_host))) as pool:
-            rounds = pool.map(lambda item: _probe_round(executors[item[0]], item[1], options), by_host.items())
-            for host_searches, passed in zip(by_host.values(), rounds, strict=True):
-                for search, ok in zip(host_searches, passed, strict=True):
-                    mid = bisect_next(search.low_ok, search.high_bad)
-                    assert mid is not None
-                    if ok is None:  # the host failed mid-search: stop with what is known
-                        search.high_bad = search.low_ok + 1
-                    elif ok:
-                        search.low_ok = mid
-                    else:
-                        search.high_bad = mid
+        rounds = run_parallel(list(by_host.items()),
+                              lambda item: _probe_round(executors[item[0]], item[1], options, cancel),
+                              len(by_host), cancel)
+        for host_searches, passed in zip(by_host.values(), rounds, strict=True):
+            for search, ok in zip(host_searches, passed or [None] * len(host_searches), strict=True):
+                mid = bisect_next(search.low_ok, search.high_bad)
+                assert mid is not None
+                if ok is None:  # the host failed mid-search: stop with what is known
+                    search.high_bad = search.low_ok + 1
+                elif ok:
+                    search.low_ok = mid
+                else:
+                    search.high_bad = mid
     for search in searches:
         r = search.result
         detail = f"{r.detail}; largest MTU passing with DF: {search.low_ok}"
@@ -68,7 +75,9 @@ def discover_max_mtu(
     return out
 
 
-def _probe_round(executor: Executor, searches: Sequence[_Search], options: ProbeOptions) -> list[bool | None]:
+def _probe_round(
+    executor: Executor, searches: Sequence[_Search], options: ProbeOptions, cancel: threading.Event
+) -> list[bool | None]:
     jobs: dict[str, dict[str, str]] = {}
     for n, search in enumerate(searches):
         plan = search.result.plan
@@ -83,17 +92,16 @@ def _probe_round(executor: Executor, searches: Sequence[_Search], options: Probe
             }
         except CommandValueError:  # below the smallest MTU worth testing: the search ends here
             continue
+    passed: list[bool | None] = [None] * len(searches)
     if not jobs:
-        return [None] * len(searches)
-    script, nonce = batch.build_parallel(jobs, options.concurrency, isolate=False)
-    try:
-        result = run_script(executor, script, options.session_timeout(len(jobs), options.probe_seconds(2)))
-    except TransportError:
-        return [None] * len(searches)
-    framed = batch.split_output(result.stdout, nonce)
-    passed: list[bool | None] = []
-    for n in range(len(searches)):
-        out = framed.get(f"b{n}/mtu")
+        return passed
+
+    def on_job(job: JobOutput) -> None:
+        out = job.frames.get(f"{job.tag}/mtu")
         outcome = read_outcome(out.stdout) if out is not None else None
-        passed.append(outcome.received > 0 if isinstance(outcome, PingStats) else None)
+        passed[int(job.tag[1:])] = outcome.received > 0 if isinstance(outcome, PingStats) else None
+
+    silence = max(SILENCE_FLOOR, SILENCE_FACTOR * options.probe_seconds(2))
+    run_jobs(executor, jobs, host=searches[0].result.plan.src_host, concurrency=options.concurrency,
+             silence=silence, on_job=on_job, cancel=cancel)
     return passed

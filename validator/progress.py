@@ -1,6 +1,7 @@
 """Progress of a run as events: one line of news plus the counts so far (hosts, pairs, failures).
 
 The runner emits them; the CLI draws a live line or timestamped lines; library callers may ignore them.
+Every pair's result is an event too (``pair`` set, ``message`` empty), sent the moment it is known.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from validator.models import PairResult, PairStatus
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class ProgressEvent:
     pairs_total: int = 0
     pairs_done: int = 0
     pairs_failing: int = 0
+    pair: PairResult | None = None  # set on a pair's event: the result just known
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -53,11 +57,13 @@ class ProgressTracker:
             event = self._event(message)
         self._callback(event)
 
-    def pairs_finished(self, done: int, failing: int, message: str) -> None:
+    def pair_done(self, result: PairResult) -> None:
+        """One pair's result: counted, and sent as an event of its own."""
         with self._lock:
-            self.pairs_done += done
-            self.pairs_failing += failing
-            event = self._event(message)
+            self.pairs_done += 1
+            if result.status is not PairStatus.PASS:
+                self.pairs_failing += 1
+            event = self._event("", result)
         self._callback(event)
 
     def note(self, message: str) -> None:
@@ -65,7 +71,7 @@ class ProgressTracker:
             event = self._event(message)
         self._callback(event)
 
-    def _event(self, message: str) -> ProgressEvent:
+    def _event(self, message: str, pair: PairResult | None = None) -> ProgressEvent:
         return ProgressEvent(
             message=message,
             hosts_total=self.hosts_total,
@@ -73,4 +79,5 @@ class ProgressTracker:
             pairs_total=self.pairs_total,
             pairs_done=self.pairs_done,
             pairs_failing=self.pairs_failing,
+            pair=pair,
         )

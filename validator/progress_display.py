@@ -9,6 +9,8 @@ from typing import TextIO
 
 from validator.progress import ProgressCallback, ProgressEvent, ignore_progress
 
+REDRAW = 0.1  # seconds between two redraws of the live line for pair events
+
 
 class ProgressDisplay:
     """A :data:`~validator.progress.ProgressCallback` drawing events; :meth:`close` ends the live line."""
@@ -19,8 +21,12 @@ class ProgressDisplay:
         self._start = time.monotonic()
         self._lock = threading.Lock()
         self._status_shown = False
+        self._drawn = 0.0
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.pair is not None:
+            self._pair(event)
+            return
         with self._lock:
             stamp = f"[{time.monotonic() - self._start:6.1f}s]"
             if self._live:
@@ -30,6 +36,20 @@ class ProgressDisplay:
                 self._status_shown = True
             else:
                 self._stream.write(f"{stamp} {event.message}{self._counts(event)}\n")
+            self._stream.flush()
+
+    def _pair(self, event: ProgressEvent) -> None:
+        """A pair's result: only the live status line shows it, redrawn at most every REDRAW seconds."""
+        if not self._live:
+            return
+        now = time.monotonic()
+        if now - self._drawn < REDRAW and event.pairs_done < event.pairs_total:
+            return
+        with self._lock:
+            self._drawn = now
+            self._clear()
+            self._stream.write(self._status(event))
+            self._status_shown = True
             self._stream.flush()
 
     def close(self) -> None:

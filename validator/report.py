@@ -71,6 +71,7 @@ class Report:
     pairs: tuple[PairResult, ...]
     findings: tuple[Finding, ...] = ()
     schema: str = REPORT_SCHEMA
+    interrupted: bool = False  # stopped (Ctrl-C) before every pair was probed: those are ``not-probed``
 
     @property
     def summary(self) -> Summary:
@@ -238,6 +239,7 @@ def _report_to_dict(report: Report) -> dict[str, Any]:
         "started_at": report.started_at,
         "duration_s": report.duration_s,
         "netstack": report.netstack,
+        "interrupted": report.interrupted,
         "hosts": [_host(h) for h in report.hosts],
         "pairs": [_pair(p) for p in report.pairs],
         "findings": [_finding(f) for f in report.findings],
@@ -383,6 +385,7 @@ def _report_from_dict(d: Mapping[str, Any]) -> Report:
                 for f in d["findings"]
             ),
             schema=d["schema"],
+            interrupted=bool(d.get("interrupted", False)),
         )
     except ValueError as exc:  # a bad address
         raise ReportFormatError(str(exc)) from exc

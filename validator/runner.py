@@ -1,15 +1,17 @@
 """Run a whole validation: connect and describe every host, probe the full mesh, run the checks.
 
-Every host is handled in parallel; a host that fails (down, auth, host key, timeout) marks its own
-pairs ``error`` and never stops the rest. The run itself only raises on programming errors. Use
-:func:`validator.validate` rather than this module: it checks options and builds the defaults.
+Every host is handled in parallel; a host that fails (down, auth, host key, silence) marks its own
+pairs ``error`` and never stops the rest. Each pair's result is counted the moment it is read. Ctrl-C
+(``KeyboardInterrupt`` in the calling thread) or the ``cancel`` event stops every session within about a
+second; the report then holds what was measured, the rest ``not-probed``, and ``interrupted`` is set.
+Use :func:`validator.validate` rather than this module: it checks options and builds the defaults.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -18,14 +20,17 @@ from validator.classify import error_result
 from validator.discovery import Discoverer, HostContext
 from validator.errors import TransportError
 from validator.inventory import InventoryHost
-from validator.models import CheckSettings, HostInfo, PairPlan, PairResult, PairStatus, Reason
+from validator.models import CheckSettings, HostInfo, HostStatus, PairPlan, PairResult, Reason
 from validator.mtu_discovery import discover_max_mtu
 from validator.options import RunOptions
+from validator.parallel import run_parallel
 from validator.planner import plan_mesh
-from validator.probe import probe_host
+from validator.probe import NOT_PROBED_DETAIL, probe_host
 from validator.progress import ProgressTracker
 from validator.report import Report
 from validator.transport import Connector, Executor
+
+NOT_DISCOVERED = "not discovered: the run was interrupted"
 
 
 def run_validation(
@@ -36,22 +41,27 @@ def run_validation(
     options: RunOptions,
     tracker: ProgressTracker,
     check_settings: CheckSettings,
+    cancel: threading.Event | None = None,
 ) -> Report:
     """Validate the vMotion mesh of ``hosts``; the report carries every failure as a value."""
     started = datetime.now(UTC)
     clock = time.monotonic()
+    cancel = cancel or threading.Event()
     executors: dict[str, Executor] = {}
     workers = max(1, min(len(hosts), options.max_parallel_hosts))
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            described = list(pool.map(lambda h: _describe(h, connector, discoverer, options, tracker), hosts))
-        infos = [info for info, _ in described]
-        executors = {info.name: ex for info, ex in described if ex is not None}
+        described = run_parallel(hosts, lambda h: _describe(h, connector, discoverer, options, tracker),
+                                 workers, cancel)
+        infos = [d[0] if d is not None else _undiscovered(h, options) for h, d in zip(hosts, described, strict=True)]
+        executors = {d[0].name: d[1] for d in described if d is not None and d[1] is not None}
         plans = plan_mesh([_plannable(info) for info in infos], cross_cluster=options.cross_cluster)
-        tracker.planned(len(plans), f"probing {len(plans)} pairs from {len(executors)} host(s)")
-        pair_results = _probe_all(plans, infos, executors, options, tracker)
-        if options.discover_mtu:
-            pair_results = discover_max_mtu(executors, pair_results, options.probe, tracker.note)
+        if cancel.is_set():
+            pair_results = [error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for p in plans]
+        else:
+            tracker.planned(len(plans), f"probing {len(plans)} pairs from {len(executors)} host(s)")
+            pair_results = _probe_all(plans, infos, executors, options, tracker=tracker, cancel=cancel)
+        if options.discover_mtu and not cancel.is_set():
+            pair_results = discover_max_mtu(executors, pair_results, options.probe, tracker.note, cancel)
     finally:
         for executor in executors.values():
             executor.close()
@@ -63,6 +73,7 @@ def run_validation(
         hosts=tuple(infos),
         pairs=tuple(pair_results),
         findings=tuple(findings),
+        interrupted=cancel.is_set(),
     )
 
 
@@ -71,35 +82,37 @@ def _probe_all(
     infos: Sequence[HostInfo],
     executors: dict[str, Executor],
     options: RunOptions,
+    *,
     tracker: ProgressTracker,
+    cancel: threading.Event,
 ) -> list[PairResult]:
     """Every source host probes its own pairs in one session, all hosts at once; results in plan order."""
     by_source: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         by_source.setdefault(plan.src_host, []).append(index)
     results: list[PairResult | None] = [None] * len(plans)
-    errors = {info.name: info.error for info in infos}
+    statuses = {info.name: info.status for info in infos}
 
     def probe_source(name: str) -> None:
-        source_plans = [plans[i] for i in by_source[name]]
+        indices = by_source[name]
         executor = executors.get(name)
         if executor is None:
-            message = f"source host {name} not reachable: {errors.get(name)}"
-            host_results = [error_result(p, Reason.HOST_ERROR, message) for p in source_plans]
-            news = f"{name}: {len(host_results)} pairs not probed (host not reachable)"
-        else:
-            host_results = probe_host(executor, source_plans, options.probe)
-            failing = sum(1 for r in host_results if r.status is not PairStatus.PASS)
-            news = f"{name}: {len(host_results)} pairs probed, {failing} not passing"
-        for i, r in zip(by_source[name], host_results, strict=True):
-            results[i] = r
-        tracker.pairs_finished(
-            len(host_results), sum(1 for r in host_results if r.status is not PairStatus.PASS), news
-        )
+            detail = f"not probed: source host {name} {statuses.get(name, HostStatus.ERROR).value} (see its error)"
+            for i in indices:
+                result = results[i] = error_result(plans[i], Reason.HOST_ERROR, detail)
+                tracker.pair_done(result)
+            tracker.note(f"{name}: {len(indices)} pairs not probed (host not reachable)")
+            return
+        host_results = probe_host(executor, [plans[i] for i in indices], options.probe,
+                                  on_result=tracker.pair_done, cancel=cancel)
+        for i, result in zip(indices, host_results, strict=True):
+            results[i] = result
+        failing = sum(1 for r in host_results if r.status.value != "pass")
+        tracker.note(f"{name}: {len(host_results)} pairs probed, {failing} not passing")
 
-    with ThreadPoolExecutor(max_workers=max(1, min(len(by_source), options.max_parallel_hosts))) as pool:
-        list(pool.map(probe_source, by_source))
-    return [r for r in results if r is not None]
+    run_parallel(list(by_source), probe_source, max(1, min(len(by_source), options.max_parallel_hosts)), cancel)
+    return [r if r is not None else error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL)
+            for p, r in zip(plans, results, strict=True)]
 
 
 def _describe(
@@ -124,6 +137,13 @@ def _describe(
     if executor is not None:
         executor.close()
     return info, None
+
+
+def _undiscovered(host: InventoryHost, options: RunOptions) -> HostInfo:
+    """A host the run was interrupted before describing."""
+    return HostInfo(name=host.target.name, address=host.target.address, status=HostStatus.ERROR,
+                    error=NOT_DISCOVERED, netstack=options.probe.netstack, expected_vmks=host.expected_vmks,
+                    cluster=host.cluster)
 
 
 def _plannable(info: HostInfo) -> HostInfo:

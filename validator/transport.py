@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import paramiko
 
@@ -43,10 +44,58 @@ class Executor(Protocol):
 
 SCRIPT_SHELL = "/bin/sh -s"
 
+# paramiko logs failed handshakes with tracebacks; they reach the terminal only when logging is configured
+# (the CLI's --debug), never through Python's last-resort handler
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+
 
 def run_script(executor: Executor, script: str, timeout: float | None = None) -> CommandResult:
     """Run a shell script fed on stdin: one session whatever its size (an argument is capped at 128 KiB)."""
     return executor.run(SCRIPT_SHELL, timeout=timeout, stdin=script)
+
+
+class Stream(Protocol):
+    """A running remote command whose output is read as it comes."""
+
+    def read(self, timeout: float) -> bytes | None:
+        """The next output (stdout and stderr merged); ``None`` when nothing came within ``timeout``
+        seconds, ``b""`` once the command's output has ended. Raises :class:`TransportError`."""
+        ...
+
+    def close(self) -> None:
+        """End the command: its remote processes are told to stop, then the session is closed."""
+        ...
+
+
+@runtime_checkable
+class StreamingExecutor(Executor, Protocol):
+    """An executor that can also stream a command's output; the command runs in a process group of its
+    own (as sshd runs an exec session), which the script may signal as a whole."""
+
+    def start(self, command: str, stdin: str | None = None) -> Stream: ...
+
+
+class _FinishedStream:
+    """A command already run to its end by :meth:`Executor.run`, read as a stream (executors without
+    :meth:`StreamingExecutor.start`)."""
+
+    def __init__(self, result: CommandResult) -> None:
+        self._data = (result.stdout + result.stderr).encode("utf-8")
+
+    def read(self, timeout: float) -> bytes | None:
+        data, self._data = self._data, b""
+        return data
+
+    def close(self) -> None:
+        self._data = b""
+
+
+def start_script(executor: Executor, script: str, timeout: float | None = None) -> Stream:
+    """Start a shell script fed on stdin and stream its output; ``timeout`` only bounds executors that
+    cannot stream (they run the script to its end first)."""
+    if isinstance(executor, StreamingExecutor):
+        return executor.start(SCRIPT_SHELL, stdin=script)
+    return _FinishedStream(executor.run(SCRIPT_SHELL, timeout=timeout, stdin=script))
 
 
 class Connector(Protocol):
@@ -112,10 +161,11 @@ class SshConnector:
                 auth_timeout=settings.connect_timeout,
             )
         except Exception as exc:
+            handshake = handshake_state(client.get_transport())
             client.close()
             if sock is not None:
                 sock.close()
-            raise map_connect_error(exc, target, settings) from None
+            raise map_connect_error(exc, target, settings, handshake) from None
         return SshExecutor(client, target, settings.command_timeout)
 
 
@@ -132,9 +182,27 @@ def sha256_fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def map_connect_error(exc: Exception, target: HostTarget, settings: SshSettings) -> TransportError:
-    """Translate a paramiko/socket failure into the project's error, with a message an admin can act on."""
+def handshake_state(transport: paramiko.Transport | None) -> str | None:
+    """How far the SSH handshake got: ``None`` (done, or never started), ``"no-banner"``, or the server's
+    banner when the key exchange never completed."""
+    if transport is None or transport.session_id is not None:
+        return None
+    return transport.remote_version or "no-banner"
+
+
+def map_connect_error(
+    exc: Exception, target: HostTarget, settings: SshSettings, handshake: str | None = None
+) -> TransportError:
+    """Translate a paramiko/socket failure into the project's error, with a message an admin can act on.
+    ``handshake`` (:func:`handshake_state`) tells a listener that never speaks SSH from one that stalls."""
     where = f"{target.address}:{target.port}"
+    timeout = f"{settings.connect_timeout:g} s"
+    if handshake == "no-banner" and not isinstance(exc, paramiko.AuthenticationException):
+        return ConnectError(f"{where} accepted the connection but sent no SSH banner within {timeout} "
+                            f"(not an SSH server, or a hung one)", target.name)
+    if handshake is not None and not isinstance(exc, paramiko.BadHostKeyException | paramiko.AuthenticationException):
+        return ConnectError(f"SSH handshake with {where} stalled after its banner ({handshake[:64]}); "
+                            f"gave up after {timeout}", target.name)
     if isinstance(exc, paramiko.BadHostKeyException):
         return HostKeyError(
             f"host key for {where} CHANGED (got {exc.key.get_name()} {sha256_fingerprint(exc.key)}); "
@@ -195,8 +263,70 @@ class SshExecutor:
                 channel.close()  # a timed-out session must not linger on the host
         return CommandResult(command=command, exit_status=status, stdout=stdout, stderr=stderr)
 
+    def start(self, command: str, stdin: str | None = None) -> SshStream:
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TransportError(f"connection to {self._target.address} is closed", self._target.name)
+        channel: paramiko.Channel | None = None
+        try:
+            channel = transport.open_session(timeout=self._default_timeout)
+            self.sessions += 1
+            channel.set_combine_stderr(True)
+            channel.settimeout(self._default_timeout)
+            channel.exec_command(command)
+            if stdin is not None:
+                channel.sendall(stdin.encode("utf-8"))
+                channel.shutdown_write()
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            if channel is not None:
+                channel.close()
+            raise TransportError(f"command on {self._target.name} failed: {exc}", self._target.name) from None
+        return SshStream(channel, self._target.name)
+
     def close(self) -> None:
         self._client.close()
+
+
+class SshStream:
+    """One exec session read as it comes; :meth:`close` signals the remote process group first."""
+
+    def __init__(self, channel: paramiko.Channel, host: str) -> None:
+        self._channel = channel
+        self._host = host
+
+    def read(self, timeout: float) -> bytes | None:
+        self._channel.settimeout(max(timeout, 0.001))
+        try:
+            return bytes(self._channel.recv(65536))
+        except TimeoutError:
+            return None
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise TransportError(f"command on {self._host} failed: {exc}", self._host) from None
+
+    def close(self) -> None:
+        channel = self._channel
+        if not channel.closed and not channel.exit_status_ready():
+            send_signal(channel, "TERM")
+        channel.close()
+
+
+def send_signal(channel: paramiko.Channel, name: str) -> bool:
+    """Ask sshd to signal the session's process group (RFC 4254 6.9 "signal"; OpenSSH 7.9+ sends it to the
+    whole group with killpg). paramiko has no API for it. False when it could not be sent."""
+    message = paramiko.Message()
+    message.add_byte(paramiko.common.cMSG_CHANNEL_REQUEST)
+    message.add_int(channel.remote_chanid)
+    message.add_string("signal")
+    message.add_boolean(False)
+    message.add_string(name)
+    send = getattr(channel.get_transport(), "_send_user_message", None)  # no public API for channel requests
+    if send is None:
+        return False
+    try:
+        send(message)
+    except (paramiko.SSHException, OSError, EOFError):
+        return False
+    return True
 
 
 def _drain(channel: paramiko.Channel, deadline: float) -> tuple[str, str]:

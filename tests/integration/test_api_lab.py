@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import SAMPLES
+from tests.integration.conftest import own_sample
 from tests.lab.conftest import lab_missing
 from validator import RunOptions, load_inventory, validate
 from validator.cli import main
@@ -18,7 +18,6 @@ from validator.models import ExpectedVmk, Severity
 
 pytestmark = pytest.mark.lab
 
-TOPOLOGY = SAMPLES / "mini.toml"
 VOLATILE_PAIR_KEYS = {"rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "raw"}
 
 
@@ -42,10 +41,11 @@ def test_validate_demo_and_report_give_the_same_report(
         pytest.skip(reason)
     from validator.lab.api import running_lab
 
-    demo_code, _ = _cli(["demo", "--topology", str(TOPOLOGY), "-o", str(tmp_path / "demo"), "-q"], capsys)
+    topology = own_sample("mini", tmp_path)  # the test's own prefix and management subnet
+    demo_code, _ = _cli(["demo", "--topology", str(topology), "-o", str(tmp_path / "demo"), "-q"], capsys)
     assert demo_code == 0  # every verdict matches the lab's ground truth
     state = tmp_path / "state"
-    with running_lab(TOPOLOGY, state) as lab:  # torn down even when an assertion fails
+    with running_lab(topology, state) as lab:  # torn down even when an assertion fails
         monkeypatch.setenv(lab.password_env, lab.password())
         code, validate_out = _cli(["validate", "-i", str(lab.inventory), "-o", str(tmp_path / "validate"), "-q",
                                    "--width", "120"], capsys)

@@ -22,21 +22,13 @@ def test_alt_topology_matches_ground_truth(alt_lab: Lab) -> None:
 
 def test_generated_dual_stack_multi_nic_lab_matches(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A generated layout (3 racks, 3 vmks per host, IPv4 and IPv6) passes every pair, as engineered."""
-    from tests.lab.conftest import lab_missing
-    from validator.lab.api import running_lab
+    from tests.integration.conftest import own_lab
     from validator.lab.generate import generate_toml
 
-    if reason := lab_missing():
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("gen")
-    topology = folder / "gen.toml"
-    topology.write_text(generate_toml(hosts=5, vmks=3, racks=3, ipv6=True))
-    state = folder / "state"
-    with running_lab(topology, state):  # torn down even when an assertion fails
-        inventory = load_inventory(state / "inventory.toml")
-        password = (state / "password").read_text().strip()
-        report = validate(inventory, password=password)
-        truth = load_ground_truth(state / "ground_truth.json")
+    text = generate_toml(hosts=5, vmks=3, racks=3, ipv6=True)
+    with own_lab(text, "<generated 5x3>", tmp_path_factory) as lab:  # torn down even when an assertion fails
+        report = validate(load_inventory(lab.inventory), password=lab.password)
+        truth = load_ground_truth(lab.ground_truth)
     assert [str(m) for m in compare_with_ground_truth(report, truth)] == []
     assert len(report.pairs) == 5 * 4 * 3 * 3 * 2
     assert report.summary.verdict == "pass"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.integration.conftest import SAMPLES
+from tests.integration.conftest import own_sample
 from tests.lab.conftest import lab_missing
 from tests.vcsim.binary import vcsim_binary_or_skip
 from validator.lab.demo import run_demo
@@ -13,23 +15,21 @@ from validator.report import Report
 
 pytestmark = pytest.mark.lab
 
-TOPOLOGY = SAMPLES / "vcenter.toml"
-
-
 def _verdicts(report: Report) -> dict[tuple[str, ...], tuple[str, str | None]]:
     return {p.plan.key: (p.status.value, p.reason.value if p.reason else None) for p in report.pairs}
 
 
-def test_validate_through_vcenter_gives_the_inventorys_verdicts() -> None:
+def test_validate_through_vcenter_gives_the_inventorys_verdicts(tmp_path: Path) -> None:
     """The same topology in the simulator and the lab: every pair verdict through vCenter equals the one from
     the lab's own inventory, and both equal the lab's ground truth; by default the mesh stays in each cluster."""
     if reason := lab_missing():
         pytest.skip(reason)
     vcsim_binary_or_skip()
+    topology = own_sample("vcenter", tmp_path)  # its own prefix and management subnet
     notes: list[str] = []
-    across = run_demo(TOPOLOGY, None, RunOptions(cross_cluster=True), vcenter=True, notify=notes.append)
-    direct = run_demo(TOPOLOGY, None, RunOptions(), vcenter=False, notify=notes.append)
-    within = run_demo(TOPOLOGY, None, RunOptions(), vcenter=True, notify=notes.append)
+    across = run_demo(topology, None, RunOptions(cross_cluster=True), vcenter=True, notify=notes.append)
+    direct = run_demo(topology, None, RunOptions(), vcenter=False, notify=notes.append)
+    within = run_demo(topology, None, RunOptions(), vcenter=True, notify=notes.append)
     assert across.mismatches == () and direct.mismatches == () and within.mismatches == ()
     assert _verdicts(across.report) == _verdicts(direct.report)
     clusters = {h.name: h.cluster for h in within.report.hosts}

@@ -1,11 +1,14 @@
 """Fixtures of the lab's own tests: skip without root/Linux/tools, labs that always come down, probes.
 
-Lab tests build labs under a random prefix and a management subnet of their own, so they never touch a lab
-someone else has up on the same machine (demo.toml, the integration tests).
+Every lab a test builds has a random prefix and a management /24 claimed for this test process only
+(``own_topology``), so it never touches a lab someone else has up on the same machine (the demo, another
+test session, scripts/lab-churn.sh). Tests check their own lab's footprint (``footprint``), never the
+whole machine's namespaces, links or processes, which other labs change at any time.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -16,16 +19,22 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import paramiko
 import pytest
 
+from validator.lab import sshd
+from validator.lab.netbuild import Names, existing_netns, existing_root_links, mgmt_conflicts, netns_pids
 from validator.lab.topology import Topology, parse_topology_text
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "lab"
-# sample mgmt subnet -> the one the tests use instead (must stay inside 198.18.0.0/15)
-TEST_MGMT = {"198.18.200.": "198.18.202.", "198.18.250.": "198.18.252.", "198.18.255.": "198.18.253."}
+# management /24s the tests claim from (198.18.N.0/24); scripts/lab-churn.sh and the samples stay outside
+MGMT_POOL = range(64, 192)
+MGMT_CLAIMS = Path("/run/lock/vmotion-validator-tests.mgmt")
+_claimed: set[int] = set()
+_claims_fd: list[int] = []
 
 
 def lab_missing() -> str | None:
@@ -52,13 +61,50 @@ def new_prefix() -> str:
     return "vt" + secrets.token_hex(3)
 
 
+def claim_mgmt_octet() -> int:
+    """A third octet N such that 198.18.N.0/24 is routed nowhere and no other test process holds it.
+
+    The claim is a one-byte POSIX lock (byte N of one file in /run/lock), held until this process exits."""
+    if not _claims_fd:
+        MGMT_CLAIMS.parent.mkdir(parents=True, exist_ok=True)
+        _claims_fd.append(os.open(MGMT_CLAIMS, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    fd = _claims_fd[0]
+    for octet in secrets.SystemRandom().sample(list(MGMT_POOL), len(MGMT_POOL)):
+        if octet in _claimed:
+            continue
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, octet)
+        except OSError:
+            continue  # another test process has it
+        _claimed.add(octet)
+        if not mgmt_conflicts(IPv4Network(f"198.18.{octet}.0/24"), set()):
+            return octet
+    raise RuntimeError(f"no free management /24 left in 198.18.{MGMT_POOL.start}-{MGMT_POOL.stop - 1}.0")
+
+
+def own_topology_text(text: str, source: str, prefix: str | None = None) -> str:
+    """A topology's TOML text moved to a random prefix and a management /24 claimed for this test process."""
+    mgmt = parse_topology_text(text, source).lab.mgmt_subnet
+    assert mgmt.prefixlen >= 24, f"{source}: the tests move mgmt_subnet by its /24, not {mgmt}"
+    old = ".".join(str(mgmt.network_address).split(".")[:3]) + "."
+    text = text.replace(f'"{old}', f'"198.18.{claim_mgmt_octet()}.')
+    line = f'prefix = "{prefix or new_prefix()}"'
+    text, found = re.subn(r'(?m)^prefix\s*=\s*"[^"]*"', line, text, count=1)
+    if not found:
+        text = re.sub(r"(?m)^\[lab\]\s*$", f"[lab]\n{line}", text, count=1)
+    parse_topology_text(text, source)
+    return text
+
+
+def own_topology(text: str, source: str, prefix: str | None = None) -> Topology:
+    """A topology moved to a random prefix and a management /24 claimed for this test process."""
+    return parse_topology_text(own_topology_text(text, source, prefix), source)
+
+
 def sample_topology(name: str, prefix: str | None = None) -> Topology:
-    """A sample topology, moved to the tests' own management subnet (and prefix)."""
-    text = (SAMPLES / f"{name}.toml").read_text(encoding="utf-8")
-    for old, new in TEST_MGMT.items():
-        text = text.replace(f'"{old}', f'"{new}')
-    topo = parse_topology_text(text, str(SAMPLES / f"{name}.toml"))
-    return topo.with_prefix(prefix or new_prefix())
+    """A sample topology under the tests' own prefix and management subnet."""
+    path = SAMPLES / f"{name}.toml"
+    return own_topology(path.read_text(encoding="utf-8"), str(path), prefix)
 
 
 def quiet(_message: str) -> None:
@@ -118,53 +164,49 @@ def run(client: paramiko.SSHClient, command: str) -> tuple[int, str, str]:
     return out.channel.recv_exit_status(), text, error
 
 
-# ---------------------------------------------------------------- machine state
+# ---------------------------------------------------------------- what a lab leaves
 
 
-def _comm(pid: str) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def machine_snapshot() -> dict[str, object]:
-    """What a lab must leave exactly as it found it."""
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
-    etc = sorted(os.listdir("/etc/netns")) if os.path.isdir("/etc/netns") else None
-    sshds = []  # listeners only: per-connection sshd children come and go with other tests' sessions
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and _comm(entry) == "sshd":
-                parent = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]
-                if _comm(parent) != "sshd":
-                    sshds.append(int(entry))
-        except (OSError, IndexError):
-            continue
+def footprint(prefix: str, state: Path | None = None) -> dict[str, list[str]]:
+    """Everything of one lab that exists now: its namespaces, root-namespace links, /etc/netns entries, and
+    sshd processes (in its namespaces, or started with a config from its state directory)."""
+    names = Names(prefix)
+    namespaces = [n for n in existing_netns() if names.owns_netns(n)]
+    etc = sorted(os.listdir(sshd.ETC_NETNS)) if sshd.ETC_NETNS.is_dir() else []
+    inside = set(netns_pids(namespaces))
+    marker = f" {state.resolve()}/" if state is not None else None
     return {
-        "netns": sorted(line.split()[0] for line in netns.splitlines() if line.strip()),
-        "links": sorted(line.split(":")[1].strip().split("@")[0] for line in links.splitlines()),
-        "etc_netns": etc,
-        "run_sshd": os.path.isdir("/run/sshd"),
-        "sshd_pids": sorted(sshds),
+        "namespaces": namespaces,
+        "root_links": [n for n in existing_root_links() if names.owns_root_link(n)],
+        "etc_netns": [n for n in etc if names.owns_netns(n)],
+        "sshd": [f"{pid} {cmd}" for pid, cmd in sshd.sshd_processes()
+                 if pid in inside or (marker is not None and marker in f" {cmd}")],
+    }
+
+
+NOTHING: dict[str, list[str]] = {"namespaces": [], "root_links": [], "etc_netns": [], "sshd": []}
+
+
+def machine_files() -> dict[str, str]:
+    """Digests of the machine's account files, which no lab may ever write."""
+    return {
         "shadow_sha256": hashlib.sha256(Path("/etc/shadow").read_bytes()).hexdigest(),
         "passwd_sha256": hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest(),
     }
 
 
 @pytest.fixture(scope="session")
-def machine_before() -> dict[str, object]:
-    """The machine as the first lab test found it (taken before any lab of this session)."""
+def machine_before() -> dict[str, str]:
+    """The machine's account files as the first lab test found them."""
     needs_lab()
-    return machine_snapshot()
+    return machine_files()
 
 
 # ---------------------------------------------------------------- a shared lab
 
 
 @pytest.fixture(scope="session")
-def alt_lab(tmp_path_factory: pytest.TempPathFactory, machine_before: dict[str, object]) -> Iterator[object]:
+def alt_lab(tmp_path_factory: pytest.TempPathFactory, machine_before: dict[str, str]) -> Iterator[object]:
     """samples/lab/alt.toml, up once for the session, torn down whatever happens."""
     needs_lab()
     from validator.lab.api import running_lab

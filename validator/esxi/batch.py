@@ -147,10 +147,20 @@ def build_parallel(
     nonce: str | None = None,
     isolate: bool = True,
     gates: Collection[str] = (),
+    own_group: bool = False,
 ) -> Batch:
-    """One script that runs the commands (or chains) as background jobs, at most ``max_parallel``
-    at a time (waves of ``&`` then ``wait``). Each job writes its framed output to its own file in a
-    ``mktemp -d`` directory (removed by a trap on EXIT); one ``cat`` prints them all in input order.
+    """One script that runs the commands (or chains) as background jobs, at most ``max_parallel`` at a
+    time, and prints each job's framed output as soon as the job ends, followed by a job marker
+    ``@@vmv-<nonce>-done <tag>`` (read them as they come with :class:`validator.esxi.stream.FrameReader`).
+
+    A job writes to its own file in a ``mktemp -d`` directory and reports its end on a FIFO; the script
+    prints that file at once and starts the next job (a sliding window, not waves). The script ends its
+    own work when its reader is gone: a watchdog makes it write a newline every second, and a failed
+    write (or SIGPIPE, HUP, INT, TERM) stops every job and removes the directory. ``own_group=True``
+    says the script's process group is its own (an SSH exec session: sshd starts it in a new session):
+    stopping then signals the whole group, so the jobs' children (vmkping, ping) end too; otherwise only
+    a script that leads its group signals it, else it signals its jobs. POSIX ``sh`` and busybox ash
+    (``mktemp``, ``mkfifo``, ``cat``, ``rm``, ``sleep``).
 
     ``isolate=False`` runs each command in the job's shell instead of its own ``sh -c`` (one process
     less per command; only for commands built by :mod:`validator.esxi.commands`, which quote every
@@ -162,28 +172,64 @@ def build_parallel(
     nonce = _nonce(nonce)
     jobs = _jobs(commands)
     gate_frames = {step_tag(tag, gate) for tag in commands for gate in gates}
-    width = len(str(max(len(jobs) - 1, 0)))
-    lines = [
-        "# vmotion-validator batch (parallel)",
-        'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
-        "trap 'rm -rf \"$d\"' EXIT",
-        "trap 'exit 129' HUP",
-        "trap 'exit 130' INT",
-        "trap 'exit 143' TERM",
-    ]
-    for wave_start in range(0, len(jobs), max_parallel):
-        for job_index in range(wave_start, min(wave_start + max_parallel, len(jobs))):
-            body = []
-            for frame, command in jobs[job_index]:
-                run = _run(command) if isolate else f"{command} </dev/null"
-                body.append(f"{_begin(nonce, frame)}; {run} 2>&1; s=$?; {_end(nonce, frame, '$s')}")
-                if frame in gate_frames:
-                    body.append('[ "$s" -eq 0 ] || exit 0')
-            lines.append(f'( {"; ".join(body)} ) >"$d/{job_index:0{width}d}" &')
-        lines.append("wait")
-    if jobs:
-        lines.append('cat "$d"/*')
+    lines = ["# vmotion-validator batch (parallel, streamed)"]
+    if not jobs:
+        return Batch("\n".join(lines) + "\n", nonce)
+    lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
+    lines.append(f"n={len(jobs)} w={max_parallel} i=0 left={len(jobs)}")
+    lines += _STREAM_PROLOGUE
+    for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
+        lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}")
+    lines += _STREAM_MAIN
     return Batch("\n".join(lines) + "\n", nonce)
+
+
+# stop: end every process of the group $g or, without one, the jobs still running (their PIDs p<i>: a
+# finished job's PID is forgotten at once, it may be reused), then remove the directory
+_STREAM_PROLOGUE = [
+    'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
+    "wd=''",
+    "stop() { trap '' HUP INT TERM PIPE; trap - EXIT; if [ -n \"$g\" ]; then kill -TERM $g 2>/dev/null; else"
+    ' k=0; while [ "$k" -lt "$n" ]; do eval "q=\\${p$k:-}"; [ -z "$q" ] || kill -TERM "$q" 2>/dev/null;'
+    ' k=$((k + 1)); done; [ -z "$wd" ] || kill -TERM "$wd" 2>/dev/null; fi; rm -rf "$d"; exit "$1"; }',
+    "trap 'stop 0' EXIT",
+    "trap 'stop 129' HUP",
+    "trap 'stop 130' INT",
+    "trap 'stop 143' TERM",
+    "trap 'stop 141' PIPE",
+    'mkfifo "$d/q" && exec 3<>"$d/q" || { echo "vmv: mkfifo failed" >&2; exit 111; }',
+    'r() { ( "j$1" >"$d/$1" 2>&1; echo "$1" >&3 ) & eval "p$1=$!"; }',
+]
+
+# the watchdog ticks every second while the script lives; a tick makes the script write a newline,
+# which fails once the session's reader is gone
+_STREAM_MAIN = [
+    'while [ "$i" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done',
+    "( while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
+    ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & wd=$!',
+    'while [ "$left" -gt 0 ] && read -r m <&3; do',
+    "    case $m in",
+    "    t) printf '\\n' || stop 141 ;;",
+    '    *) eval "p$m="; cat "$d/$m" || stop 141; rm -f "$d/$m"; left=$((left - 1))',
+    '       if [ "$i" -lt "$n" ]; then r "$i"; i=$((i + 1)); fi ;;',
+    "    esac",
+    "done",
+]
+
+
+def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool, gates: set[str]) -> str:
+    """A job's steps, framed, a gate wrapping the steps after it, then the job's done marker."""
+    done = f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-done {tag}')}"
+    body = ""
+    for frame, command in reversed(steps):
+        run = _run(command) if isolate else f"{command} </dev/null"
+        step = f"{_begin(nonce, frame)}; {run} 2>&1; s=$?; {_end(nonce, frame, '$s')}"
+        if frame in gates and body:
+            step += f'; if [ "$s" -eq 0 ]; then {body}; fi'
+        elif body:
+            step += f"; {body}"
+        body = step
+    return f"{body}; {done}"
 
 
 def split_output(text: str, nonce: str) -> dict[str, CommandOutput]:

@@ -30,6 +30,7 @@ from validator.lab.state import (
     render_netstacks_tsv,
     render_shell,
     render_vmks_tsv,
+    state_lock,
     write_private,
 )
 from validator.lab.topology import HostSpec, Topology, load_topology
@@ -127,7 +128,11 @@ def lab_up(
         topo = topo.with_prefix(prefix)
     check_machine()
     paths = StatePaths.of(state_dir)
-    paths.root.mkdir(parents=True, exist_ok=True)
+    with state_lock(paths, create=True):
+        return _up(topo, paths, started, log)
+
+
+def _up(topo: Topology, paths: StatePaths, started: float, log: Log) -> LabState:
     names = Names(topo.lab.prefix)
     _cleanup_previous(paths, names, log)
     conflicts = netbuild.mgmt_conflicts(topo.lab.mgmt_subnet, set())
@@ -153,23 +158,32 @@ def lab_up(
     return LabState(paths, topo, elapsed)
 
 
-def lab_down(state_dir: Path | str, *, prefix: str | None = None, log: Log = stderr_log) -> None:
-    """Remove every namespace, interface, process and /etc/netns entry of the lab; idempotent."""
+def lab_down(state_dir: Path | str, *, prefix: str | None = None, log: Log = stderr_log) -> Removed:
+    """Remove every namespace, interface, process and /etc/netns entry of the lab; idempotent.
+
+    Returns what was actually there and is now gone."""
     check_machine()
     paths = StatePaths.of(state_dir)
-    record = LabRecord.load(paths)
-    if record is None:
-        if prefix is None:
-            raise LabError(f"{paths.record} not found: nothing recorded to tear down (give --prefix to sweep)")
-        record = LabRecord(prefix=prefix)
-    started = time.monotonic()
-    _teardown(record, Names(record.prefix), paths, log)
-    log(f"down in {time.monotonic() - started:.1f}s")
+    with state_lock(paths):
+        record = LabRecord.load(paths)
+        if record is None:
+            if prefix is None:
+                raise LabError(f"{paths.record} not found: nothing recorded to tear down (give --prefix to sweep)")
+            record = LabRecord(prefix=prefix)
+        started = time.monotonic()
+        removed = _teardown(record, Names(record.prefix), paths, log)
+        log(f"down in {time.monotonic() - started:.1f}s")
+        return removed
 
 
 def lab_status(state_dir: Path | str) -> dict[str, Any]:
     """What the record says and what is actually there."""
     paths = StatePaths.of(state_dir)
+    with state_lock(paths, shared=True):
+        return _status(paths)
+
+
+def _status(paths: StatePaths) -> dict[str, Any]:
     record = LabRecord.load(paths)
     if record is None:
         return {"state": "absent", "state_dir": str(paths.root)}
@@ -337,22 +351,43 @@ def _etc_netns_entries() -> list[str]:
         return []
 
 
+@dataclass(frozen=True)
+class Removed:
+    """What a teardown found and removed (each was there before and is gone after)."""
+
+    namespaces: int = 0
+    root_links: int = 0
+    processes: int = 0
+    etc_netns: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.namespaces} namespaces, {self.root_links} root links, {self.processes} processes, "
+            f"{self.etc_netns} /etc/netns entries"
+        )
+
+
 def _teardown(
     record: LabRecord, names: Names, paths: StatePaths, log: Log, *, quiet: bool = False, save: bool = True
-) -> None:
+) -> Removed:
     """Undo a lab: processes, root links, namespaces, /etc/netns entries; verify nothing is left."""
     namespaces = set(record.namespaces) | {n for n in netbuild.existing_netns() if names.owns_netns(n)}
     links = set(record.root_links) | {n for n in netbuild.existing_root_links() if names.owns_root_link(n)}
+    folders = {Path(p) for p in record.etc_netns}
+    folders |= {sshd.ETC_NETNS / n for n in _etc_netns_entries() if names.owns_netns(n)}
+    folders = {f for f in folders if f.parent == sshd.ETC_NETNS}
+    ns_before = set(netbuild.existing_netns()) & namespaces
+    links_before = set(netbuild.existing_root_links()) & links
+    folders_before = {f for f in folders if f.exists()}
     pids = {sshd.pid_of(Path(h.pidfile), Path(h.config)) for h in record.hosts} - {None}
-    stuck = netbuild.kill_pids({p for p in pids if p is not None} | set(netbuild.netns_pids(namespaces)))
+    targets = {p for p in pids if p is not None} | set(netbuild.netns_pids(namespaces))
+    running = {p for p in targets if netbuild.process_state(p) not in (None, "Z")}
+    stuck = netbuild.kill_pids(targets)
     if stuck:
         raise LabError(f"processes {stuck} in the lab's namespaces did not exit")
     netbuild.delete_network(sorted(namespaces), sorted(links))
-    folders = {Path(p) for p in record.etc_netns}
-    folders |= {sshd.ETC_NETNS / n for n in _etc_netns_entries() if names.owns_netns(n)}
     for folder in folders:
-        if folder.parent == sshd.ETC_NETNS:
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
     if record.created_etc_netns:
         _rmdir_if_empty(sshd.ETC_NETNS)
     if record.created_run_sshd and not sshd.sshd_processes():
@@ -365,8 +400,15 @@ def _teardown(
     if save and paths.record.exists():
         record.status = "down"
         record.save(paths)
+    removed = Removed(
+        namespaces=len(ns_before - set(netbuild.existing_netns())),
+        root_links=len(links_before - set(netbuild.existing_root_links())),
+        processes=len({p for p in running if netbuild.process_state(p) in (None, "Z")}),
+        etc_netns=len({f for f in folders_before if not f.exists()}),
+    )
     if not quiet:
-        log(f"removed {len(namespaces)} namespaces, {len(links)} root links (prefix {names.prefix})")
+        log(f"removed {removed} (prefix {names.prefix})")
+    return removed
 
 
 def _rmdir_if_empty(folder: Path) -> None:

@@ -1,7 +1,9 @@
 """``vmotion-validator lab up|down|status``: what the lab subcommands do (their arguments: validator/cli_lab.py).
 
-Exit codes: 0 ok, 1 the lab could not be built/torn down, 2 bad usage or topology, or a machine that cannot
-run a lab (not Linux, not root).
+Exit codes: 0 ok; 1 the lab could not be built/torn down, or its state directory is busy (another up/down/
+status holds its lock: nothing is wrong with the command, running it again later succeeds); 2 bad usage,
+topology or state directory path (not a directory, not writable), or a machine that cannot run a lab (not
+Linux, not root).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from validator.errors import LabError
 from validator.lab.api import LabHostError, lab_down, lab_status, lab_up
 from validator.lab.generate import generate_topology
+from validator.lab.state import StatePathError
 from validator.lab.topology import Topology, load_topology
 
 EXIT_OK = 0
@@ -29,7 +32,7 @@ def run_lab(args: argparse.Namespace) -> int:
             lab_down(args.state, prefix=args.prefix)
             return EXIT_OK
         return _status(args)
-    except LabHostError as exc:
+    except (LabHostError, StatePathError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except LabError as exc:

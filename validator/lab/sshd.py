@@ -170,7 +170,7 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.chmod(path, mode)
 
 
-def start(specs: Sequence[SshdSpec], timeout: float = 10.0) -> None:
+def start(specs: Sequence[SshdSpec], timeout: float = 30.0) -> None:
     """Start every sshd in its namespace (in parallel), then wait until each accepts TCP connections."""
     for spec in specs:
         spec.pidfile.unlink(missing_ok=True)

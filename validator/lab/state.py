@@ -3,9 +3,13 @@ the emulated ESXi commands (rendering is pure; writing is at the edges)."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,14 @@ PORT_ID_BASE = 67108864
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9/_.+-]*")
 
 
+class StatePathError(LabError):
+    """The state directory's path cannot be used: not a directory, not writable, unsafe characters."""
+
+
+class LabBusyError(LabError):
+    """Another lab command holds the state directory's lock."""
+
+
 @dataclass(frozen=True)
 class StatePaths:
     """Every file of a state directory."""
@@ -31,8 +43,12 @@ class StatePaths:
     def of(cls, state_dir: Path | str) -> StatePaths:
         root = Path(state_dir).expanduser().resolve()
         if not _SAFE_PATH.fullmatch(str(root)):
-            raise LabError(f"state directory {str(root)!r}: use only letters, digits and / _ . + - in its path")
+            raise StatePathError(f"state directory {str(root)!r}: use only letters, digits and / _ . + - in its path")
         return cls(root)
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "lab.lock"
 
     @property
     def record(self) -> Path:
@@ -110,6 +126,55 @@ class LabRecord:
             return cls(hosts=hosts, **data)
         except TypeError as exc:
             raise LabError(f"{paths.record}: unexpected lab record: {exc}") from exc
+
+
+def _path_error(paths: StatePaths, exc: OSError) -> StatePathError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        reason = "a file is in the way where a directory is expected"
+    return StatePathError(f"state directory {paths.root}: {reason}")
+
+
+def _check_dir(paths: StatePaths, *, create: bool) -> bool:
+    """Whether the state directory exists (created when asked); StatePathError when the path cannot be one."""
+    if create:
+        try:
+            paths.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _path_error(paths, exc) from exc
+    if paths.root.is_dir():
+        return True
+    existing = next(p for p in (paths.root, *paths.root.parents) if p.exists() or p.is_symlink())
+    if not existing.is_dir():
+        what = "is not a directory" if existing == paths.root else f"is under {existing}, which is not a directory"
+        raise StatePathError(f"state directory {paths.root}: {what}")
+    return False
+
+
+@contextmanager
+def state_lock(paths: StatePaths, *, create: bool = False, shared: bool = False) -> Iterator[None]:
+    """Hold the state directory's lock (flock on STATE/lab.lock) for one lab command; never waits.
+
+    up and down take it exclusively, status shared. A state directory that does not exist (and is not to
+    be created) has nothing to protect: the block runs unlocked."""
+    if not _check_dir(paths, create=create):
+        yield
+        return
+    try:
+        fd = os.open(paths.lock, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise _path_error(paths, exc) from exc
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LabBusyError(
+                f"state directory {paths.root} is busy: another lab up/down/status is using it; "
+                "try again when it has finished"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_private(path: Path, text: str) -> None:

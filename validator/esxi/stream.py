@@ -1,0 +1,143 @@
+"""Read a streamed batch (:func:`validator.esxi.batch.build_parallel`) as it arrives: pure and bounded.
+
+Feed text in chunks of any size; each finished job comes out as a :class:`JobOutput` as soon as its
+``@@vmv-<nonce>-done <tag>`` marker is read. Memory stays bounded whatever the host prints: a frame keeps at
+most ``keep`` characters of its output (the rest is counted and dropped, the output marked truncated), text
+outside frames keeps only its last ``noise_tail`` characters (for diagnostics).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from validator.esxi.batch import _FRAME_TAG, CommandOutput, _check_nonce
+
+DEFAULT_KEEP = 4096  # characters kept per frame
+NOISE_TAIL = 2048
+_GUARD = 512  # longest marker line: kept unparsed at the end of the buffer until more text arrives
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    """One finished job: its frames (``tag`` or ``tag/step``) and whether any output was cut."""
+
+    tag: str
+    frames: dict[str, CommandOutput]
+    truncated: bool = False
+
+
+def truncation_note(dropped: int) -> str:
+    """The line appended to an output that was cut."""
+    return f"\n[vmotion-validator: output truncated, {dropped} more characters not kept]\n"
+
+
+@dataclass
+class _Frame:
+    tag: str
+    kept: list[str] = field(default_factory=list)
+    size: int = 0
+    dropped: int = 0
+
+    def add(self, text: str, keep: int) -> None:
+        room = max(0, keep - self.size)
+        self.kept.append(text[:room])
+        self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - room)
+
+    def output(self) -> str:
+        text = "".join(self.kept)
+        return text + truncation_note(self.dropped) if self.dropped else text
+
+
+class FrameReader:
+    """Incremental splitter of a streamed batch's output (``\\r\\n`` read as ``\\n``)."""
+
+    def __init__(self, nonce: str, keep: int = DEFAULT_KEEP) -> None:
+        nonce = _check_nonce(nonce)
+        self._keep = keep
+        self._begin = re.compile(rf"^@@vmv-{nonce}-begin ({_FRAME_TAG})\n", re.MULTILINE)
+        self._done = re.compile(rf"^@@vmv-{nonce}-done ({_FRAME_TAG})\n", re.MULTILINE)
+        self._end = re.compile(rf"\n@@vmv-{nonce}-end ({_FRAME_TAG}) rc=([0-9]{{1,3}})\n")
+        self._buffer = ""
+        self._pending_cr = False
+        self._frame: _Frame | None = None
+        self._frames: dict[str, CommandOutput] = {}
+        self._truncated = False
+        self._noise = ""
+
+    @property
+    def held(self) -> int:
+        """Characters held so far: the unparsed buffer plus the kept part of an open frame."""
+        return len(self._buffer) + (self._frame.size if self._frame is not None else 0)
+
+    @property
+    def noise(self) -> str:
+        """The last characters printed outside any frame (heartbeats stripped): shell errors and the like."""
+        return self._noise.strip("\n")
+
+    def feed(self, text: str) -> list[JobOutput]:
+        """Add ``text``; every job finished by it, in order."""
+        if self._pending_cr:
+            text = "\r" + text
+        self._pending_cr = text.endswith("\r")
+        if self._pending_cr:
+            text = text[:-1]
+        self._buffer += text.replace("\r\n", "\n")
+        jobs: list[JobOutput] = []
+        while True:
+            if self._frame is not None:
+                if not self._in_frame():
+                    return jobs
+                continue
+            job = self._outside()
+            if job is None:
+                if self._frame is None:
+                    return jobs
+                continue
+            jobs.append(job)
+
+    def _in_frame(self) -> bool:
+        """Consume frame text; True when the frame ended (its end marker read)."""
+        frame = self._frame
+        assert frame is not None
+        end = self._end.search(self._buffer)
+        while end is not None and end.group(1) != frame.tag:
+            end = self._end.search(self._buffer, end.start() + 1)
+        if end is None:
+            cut = max(0, len(self._buffer) - _GUARD)
+            frame.add(self._buffer[:cut], self._keep)
+            self._buffer = self._buffer[cut:]
+            return False
+        frame.add(self._buffer[: end.start()], self._keep)
+        self._truncated = self._truncated or frame.dropped > 0
+        self._frames.setdefault(frame.tag, CommandOutput(frame.output(), int(end.group(2))))
+        self._buffer = self._buffer[end.end() - 1 :]  # the newline may start the next marker line
+        self._frame = None
+        return True
+
+    def _outside(self) -> JobOutput | None:
+        """Look for the next begin or done marker; a finished job, or None (maybe inside a frame now)."""
+        begin = self._begin.search(self._buffer)
+        done = self._done.search(self._buffer)
+        first = min((m for m in (begin, done) if m is not None), key=lambda m: m.start(), default=None)
+        if first is None:
+            cut = max(0, len(self._buffer) - _GUARD)
+            self._note_noise(self._buffer[:cut])
+            self._buffer = self._buffer[cut:]
+            return None
+        self._note_noise(self._buffer[: first.start()])
+        self._buffer = self._buffer[first.end() :]
+        if first is begin:
+            self._frame = _Frame(first.group(1))
+            return None
+        tag = first.group(1)
+        frames = {k: v for k, v in self._frames.items() if k == tag or k.startswith(tag + "/")}
+        job = JobOutput(tag, frames, self._truncated)
+        self._frames, self._truncated = {}, False
+        return job
+
+    def _note_noise(self, text: str) -> None:
+        text = text.strip("\n")
+        if text:
+            self._noise = (self._noise + "\n" + text)[-NOISE_TAIL:]
