@@ -21,7 +21,15 @@ from string import Template
 from typing import Any
 
 from reports import _html_data
-from reports.view import group_failures, group_line, printable, reason_counts, reason_label, summary_line
+from reports.view import (
+    group_failures,
+    group_line,
+    interrupted_note,
+    printable,
+    reason_counts,
+    reason_label,
+    summary_line,
+)
 from validator.models import Finding, HostInfo, Severity, Vmk
 from validator.report import Report
 
@@ -64,6 +72,8 @@ def _header(report: Report) -> str:
     hosts_ok = sum(1 for h in report.hosts if h.ok)
     by_sev = {sev: sum(1 for f in report.findings if f.severity is sev) for sev in Severity}
     verdict = s.verdict
+    note = interrupted_note(report)
+    interrupted = f'<p class="summary-line" id="interrupted"><b>{_t(note)}</b></p>' if note else ""
     meta = (
         f"netstack <b>{_t(report.netstack)}</b> &middot; started <b>{_t(report.started_at)}</b>"
         f" &middot; took <b>{report.duration_s:.1f} s</b>"
@@ -86,7 +96,7 @@ def _header(report: Report) -> str:
     return (
         f'<header class="top {verdict}"><div class="verdict" id="verdict">{verdict.upper()}</div>'
         f'<div class="title"><h1>vMotion validation</h1><p class="meta">{meta}</p>'
-        f'<p class="summary-line">{_t(summary_line(report))}</p></div></header>'
+        f'<p class="summary-line">{_t(summary_line(report))}</p>{interrupted}</div></header>'
         f'<section class="stats" id="stats">{stats}</section>'
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from reports.view import describe, printable, summary_line
+from reports.view import describe, interrupted_note, printable, summary_line
 from validator.models import Severity
 from validator.report import Report
 
@@ -37,6 +37,8 @@ def render(report: Report, **_options: object) -> str:
         f"{report.duration_s:.1f} s.",
         "",
     ]
+    if note := interrupted_note(report):
+        lines += [f"> **{escape(note)}**", ""]
     failing = report.failing_pairs()
     lines.append(f"## Failing pairs ({len(failing)})")
     lines.append("")

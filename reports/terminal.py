@@ -24,6 +24,7 @@ from reports.view import (
     endpoint,
     group_failures,
     group_line,
+    interrupted_note,
     matrices,
     printable,
     reason_counts,
@@ -203,6 +204,8 @@ def render(
         width,
     )
     lines = [_paint(line, "title", color) for line in lines]
+    if note := interrupted_note(report):
+        lines += [_paint(line, "error", color) for line in _wrap(note, width)]
     lines.append("")
 
     family_matrices = matrices(report)

@@ -153,6 +153,14 @@ def group_line(group: Sequence[PairResult]) -> str:
     return f"{where}: {describe(group[0])}"
 
 
+def interrupted_note(report: Report) -> str | None:
+    """The line every format shows first when the run was stopped before it finished, else None."""
+    if not report.interrupted:
+        return None
+    skipped = sum(1 for p in report.pairs if p.reason is Reason.NOT_PROBED)
+    return f"INTERRUPTED: the run was stopped before it finished; {skipped} pair(s) not probed"
+
+
 def summary_line(report: Report) -> str:
     s = report.summary
     return f"{s.pairs} pairs: {s.passed} pass, {s.failed} fail, {s.errors} error - {s.verdict.upper()}"

@@ -83,13 +83,11 @@ def test_hops_from_ttl(ttl: int, hops: int) -> None:
     assert hops_from_ttl(ttl) == hops
 
 
-def test_probe_session_timeout_grows_with_waves_and_respects_the_inventory_floor() -> None:
+def test_probe_seconds_count_the_timeout_in_whole_seconds() -> None:
     from validator.options import ProbeOptions
 
-    options = ProbeOptions(concurrency=10, command_timeout=120.0)
-    assert options.session_timeout(5, 2.0) == 120.0  # one wave: the inventory's command_timeout wins
-    assert options.session_timeout(100, 5.0) == 3 * 10 * 5.0 + 30.0  # ten waves on a loaded host
-    assert ProbeOptions(command_timeout=600.0).session_timeout(1000, 5.0) == 600.0
+    assert ProbeOptions(count=3, interval=0.2, timeout=0.3).probe_seconds() == pytest.approx(0.4 + 1 + 1.0)
+    assert ProbeOptions(count=1, timeout=2.5).probe_seconds() == 3 + 1.0
 
 
 # ------------------------------------------------------------------------------ IPv6: no TTL on ESXi
@@ -156,12 +154,16 @@ def test_netstack_missing_is_its_own_reason() -> None:
     assert r.raw == {"reach": NO_STACK}
 
 
-def test_netstack_missing_recognised_in_a_generic_parse_failure() -> None:
-    """A caller that maps every ParseError to PARSE_ERROR still gets the precise reason."""
-    generic = ProbeFailure(Reason.PARSE_ERROR, "cannot parse vmkping output", raw=NO_STACK)
-    assert classify_pair(PLAN, generic, None, 9000).reason is Reason.NETSTACK_MISSING
-    garbled = ProbeFailure(Reason.PARSE_ERROR, "cannot parse vmkping output", raw="garbage")
-    assert classify_pair(PLAN, garbled, None, 9000).reason is Reason.PARSE_ERROR
+def test_probes_read_a_missing_stack_as_its_own_reason() -> None:
+    """The probe session and the MTU search read vmkping output with the one reader that knows the stack."""
+    from validator import classify, mtu_discovery, probe
+
+    assert probe.read_outcome is classify.read_outcome is mtu_discovery.read_outcome
+    outcome = classify.read_outcome(NO_STACK)
+    assert isinstance(outcome, ProbeFailure) and outcome.reason is Reason.NETSTACK_MISSING
+    assert classify_pair(PLAN, outcome, None, 9000).reason is Reason.NETSTACK_MISSING
+    garbled = classify.read_outcome("garbage")
+    assert isinstance(garbled, ProbeFailure) and garbled.reason is Reason.PARSE_ERROR
 
 
 def test_planner_fills_the_source_prefix() -> None:

@@ -547,3 +547,20 @@ def test_schema_reason_enum_is_the_reason_enum() -> None:
     """The packaged schema lists every Reason (netstack-missing included), and nothing else."""
     enum = report_schema()["properties"]["pairs"]["items"]["properties"]["reason"]["enum"]
     assert enum == [*[r.value for r in Reason], None]
+
+
+def test_an_interrupted_run_says_so_in_every_human_format() -> None:
+    from dataclasses import replace as _replace
+
+    from reports import html
+    from tests.factories import make_cluster, make_pair, make_report
+    from validator.models import PairStatus, Reason
+
+    a, b = make_cluster(2)
+    pairs = [make_pair(a, "vmk1", b, "vmk1"), make_pair(b, "vmk1", a, "vmk1", PairStatus.ERROR, Reason.NOT_PROBED)]
+    report = _replace(make_report([a, b], pairs), interrupted=True)
+    note = "INTERRUPTED: the run was stopped before it finished; 1 pair(s) not probed"
+    assert note in terminal.render(report, width=120)
+    assert note in markdown.render(report)
+    assert note in html.render(report)
+    assert "INTERRUPTED" not in terminal.render(_replace(report, interrupted=False), width=120)

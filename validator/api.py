@@ -6,7 +6,6 @@ The CLI, the demo, the pytest plugin and user code all call it; none of them reb
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 from validator.discovery import Discoverer
 from validator.errors import Interrupted
@@ -33,8 +32,9 @@ def validate(
     """Validate the vMotion mesh of the inventory's hosts and return the report.
 
     Every option and check name is checked before any host is touched (:class:`~validator.errors.UsageError`).
-    The inventory's ``ssh.command_timeout`` bounds every remote session and its ``[checks]`` table gives the
-    thresholds (unless ``options.check_settings`` is set). The SSH password is ``password`` or else the
+    The inventory's ``ssh.command_timeout`` bounds each discovery session (probe sessions end after a silence
+    derived from the probe options instead) and its ``[checks]`` table gives the thresholds (unless
+    ``options.check_settings`` is set). The SSH password is ``password`` or else the
     environment variable the inventory names (:class:`~validator.errors.InventoryError` when it is named but
     unset); nothing prompts. ``connector`` (how to reach a host) and ``discoverer`` (how to describe one)
     default to SSH and esxcli; ``progress`` receives a :class:`~validator.progress.ProgressEvent` per step
@@ -46,13 +46,12 @@ def validate(
     report (``report.interrupted`` set, the pairs without an outcome ``not-probed``): write it, then exit 130.
     """
     checked = checked_options(options or RunOptions())
-    probe = replace(checked.probe, command_timeout=inventory.ssh.command_timeout)
-    checked = replace(checked, probe=probe)
     if connector is None:
         secret = password if password is not None else resolve_password(inventory.ssh)
         connector = SshConnector(inventory.ssh, secret)
     tracker = ProgressTracker(progress or ignore_progress, len(inventory.hosts))
-    tracker.note(f"validating {len(inventory.hosts)} host(s) from {inventory.path} on the {probe.netstack} stack")
+    netstack = checked.probe.netstack
+    tracker.note(f"validating {len(inventory.hosts)} host(s) from {inventory.path} on the {netstack} stack")
     report = run_validation(
         inventory.hosts,
         connector=connector,

@@ -51,15 +51,6 @@ def read_outcome(text: str) -> ProbeOutcome:
         return ProbeFailure(Reason.PARSE_ERROR, f"cannot parse vmkping output: {exc}", text)
 
 
-def _refine(outcome: ProbeOutcome) -> ProbeOutcome:
-    """A parse failure whose raw text is a failure vmkping reports (a missing stack) -> that failure."""
-    if isinstance(outcome, ProbeFailure) and outcome.reason is Reason.PARSE_ERROR and outcome.raw:
-        refined = read_outcome(outcome.raw)
-        if isinstance(refined, ProbeFailure) and refined.reason is Reason.NETSTACK_MISSING:
-            return refined
-    return outcome
-
-
 def hops_from_ttl(ttl: int) -> int:
     """Router hops inferred from a reply TTL, assuming the sender started at a common initial TTL."""
     initial = next((t for t in _COMMON_INITIAL_TTLS if t >= ttl), 255)
@@ -85,9 +76,6 @@ def classify_pair(
 ) -> PairResult:
     """Verdict for one directed pair from its reachability probe and its DF probe at ``mtu_tested``."""
     raw = raw or {}
-    reach = _refine(reach)
-    if mtu_probe is not None:
-        mtu_probe = _refine(mtu_probe)
     if isinstance(reach, ProbeFailure):
         return _failure_result(plan, reach, raw)
     routed, routed_by = _routed(plan, reach)

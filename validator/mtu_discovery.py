@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from validator.classify import read_outcome
 from validator.errors import CommandValueError
 from validator.esxi import commands
 from validator.esxi.stream import JobOutput
@@ -17,7 +18,7 @@ from validator.models import PairResult, PingStats, Reason
 from validator.options import ProbeOptions
 from validator.parallel import run_parallel
 from validator.planner import bisect_next
-from validator.probe import SILENCE_FACTOR, SILENCE_FLOOR, read_outcome
+from validator.probe import SILENCE_FACTOR, SILENCE_FLOOR
 from validator.session import run_jobs
 from validator.transport import Executor
 

@@ -6,6 +6,7 @@ into :class:`~validator.errors.UsageError` with one line naming the option.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from validator import limits
@@ -24,21 +25,14 @@ class ProbeOptions:
     concurrency: int = 32
     mtu: int | None = None  # test this MTU instead of the smaller of the two vmks' MTUs
     warmup: bool = True
-    command_timeout: float = 120.0  # floor of every probe session's timeout (inventory ssh.command_timeout)
 
     def mtu_for(self, plan: PairPlan) -> int:
         return self.mtu if self.mtu is not None else plan.mtu
 
-    def session_timeout(self, jobs: int, seconds_per_job: float) -> float:
-        """How long a host's probe session may take: the estimate with room for a loaded host, and never
-        less than the inventory's ``command_timeout``."""
-        waves = -(-jobs // max(1, self.concurrency))
-        return max(self.command_timeout, 3 * waves * seconds_per_job + 30.0)
-
     def probe_seconds(self, count: int | None = None) -> float:
-        """Upper bound of one vmkping run."""
+        """Upper bound of one vmkping run (``-W`` goes out in whole seconds, rounded up)."""
         n = self.count if count is None else count
-        return (n - 1) * self.interval + self.timeout + 1.0
+        return (n - 1) * self.interval + max(1, math.ceil(self.timeout)) + 1.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +56,6 @@ def checked_options(options: RunOptions) -> RunOptions:
         limits.INTERVAL.check(probe.interval)
         limits.TIMEOUT.check(probe.timeout)
         limits.CONCURRENCY.check(probe.concurrency)
-        limits.COMMAND_TIMEOUT.check(probe.command_timeout, "command_timeout")
         if probe.mtu is not None:
             limits.MTU.check(probe.mtu)
         limits.PARALLEL_HOSTS.check(options.max_parallel_hosts)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from validator.classify import ProbeFailure, ProbeOutcome, classify_pair, error_result
-from validator.errors import CommandValueError, ParseError
-from validator.esxi import commands, parsers
+from validator.classify import classify_pair, error_result, read_outcome
+from validator.errors import CommandValueError
+from validator.esxi import commands
 from validator.esxi.stream import JobOutput
 from validator.models import PairPlan, PairResult, Reason
 from validator.options import ProbeOptions
@@ -123,13 +123,3 @@ def unfinished_result(plan: PairPlan, end: SessionEnd) -> PairResult:
     if end.kind is EndKind.ENDED:
         return error_result(plan, Reason.PARSE_ERROR, f"no output from the probe: {end.message}", raw)
     return error_result(plan, Reason.HOST_ERROR, end.message, raw)
-
-
-def read_outcome(text: str) -> ProbeOutcome:
-    """Parse one vmkping output into statistics or a probe failure holding the raw text."""
-    try:
-        return parsers.parse_vmkping(text)
-    except parsers.UnknownInterfaceError as exc:
-        return ProbeFailure(Reason.UNKNOWN_VMK, str(exc), text)
-    except ParseError as exc:
-        return ProbeFailure(Reason.PARSE_ERROR, f"cannot parse vmkping output: {exc}", text)
