@@ -158,7 +158,7 @@ def test_probes_read_a_missing_stack_as_its_own_reason() -> None:
     """The probe session and the MTU search read vmkping output with the one reader that knows the stack."""
     from validator import classify, mtu_discovery, probe
 
-    assert probe.read_outcome is classify.read_outcome is mtu_discovery.read_outcome
+    assert vars(probe)["read_outcome"] is classify.read_outcome is vars(mtu_discovery)["read_outcome"]
     outcome = classify.read_outcome(NO_STACK)
     assert isinstance(outcome, ProbeFailure) and outcome.reason is Reason.NETSTACK_MISSING
     assert classify_pair(PLAN, outcome, None, 9000).reason is Reason.NETSTACK_MISSING
