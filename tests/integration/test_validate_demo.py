@@ -39,9 +39,33 @@ def demo_run(demo_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         code = main(["validate", "-i", str(demo_lab.inventory), "-o", str(out_dir), "--width", "100",
-                     "--discover-mtu"])
+                     "--discover-mtu", "--format", "table,json,html,junit,markdown"])
     mp.undo()
     return {"code": code, "out": stdout.getvalue(), "err": stderr.getvalue(), "dir": out_dir}
+
+
+def test_one_run_writes_every_format_and_they_agree(demo_run: dict[str, object]) -> None:
+    """The JUnit failures are the failing pairs plus the error findings; the Markdown names exactly the
+    failing pairs; the HTML is one self-contained file."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    out = Path(str(demo_run["dir"]))
+    names = {"report.txt", "report.json", "report.html", "report.junit.xml", "report.md"}
+    assert names <= {p.name for p in out.iterdir()}
+    report = Report.from_dict(json.loads((out / "report.json").read_text()))
+    failing = report.failing_pairs()
+    error_findings = [f for f in report.findings if f.severity.value == "error"]
+    root = ET.parse(out / "report.junit.xml").getroot()
+    assert int(root.get("failures", "0")) + int(root.get("errors", "0")) == len(failing) + len(error_findings)
+    markdown = (out / "report.md").read_text()
+    named = set(re.findall(r"^\| (\S+:vmk\d+) \(([^)]+)\) \| (\S+:vmk\d+) \(([^)]+)\)", markdown, re.M))
+    expected = {(f"{p.plan.src_host}:{p.plan.src_vmk}", str(p.plan.src_ip), f"{p.plan.dst_host}:{p.plan.dst_vmk}",
+                 str(p.plan.dst_ip)) for p in failing}
+    assert named == expected and len(failing) > 0
+    page = (out / "report.html").read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)  # nothing fetched
+    assert str(demo_run["out"]).startswith("vMotion validation:")  # the table still goes to stdout
 
 
 def test_every_verdict_matches_ground_truth(demo_lab: Lab, demo_run: dict[str, object]) -> None:
