@@ -90,8 +90,12 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
     assert ("gateway", "esx-b") in checks
     assert report.summary.verdict == "fail"
 
-    # discovery is two sessions (listings, tags), the whole mesh one more per source host
-    assert [h.sessions for h in fakes] == [3, 3, 0]
+    # discovery is two sessions (listings, tags), the whole mesh one more per source host, and one more
+    # where a failure a lost packet can explain is probed again (a: unreachable/arp/path-mtu, b: loss)
+    assert [h.sessions for h in fakes] == [4, 4, 0]
+    confirmed = {(p.plan.src_host, p.plan.src_vmk, p.plan.dst_host): p.detail for p in report.pairs}
+    assert "(confirmed by a second probe)" in (confirmed[("esx-a", "vmk1", "esx-c")] or "")
+    assert "confirmed" not in (confirmed[("esx-b", "vmk1", "esx-a")] or "")  # no-route: not retried
     assert any("esx-c" in m for m in messages)
 
 
@@ -219,3 +223,40 @@ def test_cancel_stops_at_once_and_keeps_what_was_measured(tmp_path: Path) -> Non
     assert processes_under(fakes[0].dir) == []
     again = Report.from_dict(report.to_dict())  # the JSON form says so too
     assert again.interrupted and again.pairs == report.pairs
+
+
+def test_a_failure_that_does_not_repeat_is_reported_as_passing(tmp_path: Path) -> None:
+    """A pair that loses its replies once is probed again; passing then, it passes, and says what was seen."""
+    from tests.fakes import FakeExecutor, FakeStream
+
+    a = FakeHost("esx-a", "198.18.255.11", tmp_path)
+    a.add_vmk("vmk1", "vmotion", "198.19.1.11", 24)
+    a.write_stacks("198.19.1.1")
+    b = FakeHost("esx-b", "198.18.255.12", tmp_path)
+    b.add_vmk("vmk1", "vmotion", "198.19.1.12", 24)
+    b.write_stacks("198.19.1.1")
+    b.answer("vmk1", "198.19.1.11", "any", ping_output("198.19.1.11", 56, 3, ttl=64))
+    a.answer("vmk1", "198.19.1.12", "any", ping_output("198.19.1.12", 56, 0))  # the first probe loses all
+
+    class Recovering(FakeConnector):
+        def connect(self, target: HostTarget) -> FakeExecutor:
+            executor = super().connect(target)
+
+            class Healing(FakeExecutor):
+                def start(self, command: str, stdin: str | None = None) -> FakeStream:
+                    if self.host is a and a.sessions >= 3:  # the probe session has run: the path heals
+                        a.answer("vmk1", "198.19.1.12", "any", ping_output("198.19.1.12", 56, 3, ttl=64))
+                    return super().start(command, stdin)
+
+            return Healing(executor.host)
+
+    hosts = [InventoryHost(HostTarget(h.name, h.address)) for h in (a, b)]
+    report = validate(inventory_of(hosts), connector=Recovering([a, b]), options=RunOptions(ProbeOptions(interval=0.05)))
+    assert [(p.plan.src_host, p.status) for p in report.pairs] == [("esx-a", PairStatus.PASS), ("esx-b", PairStatus.PASS)]
+    assert "passed when probed again; the first probe saw unreachable" in (report.pairs[0].detail or "")
+    assert a.sessions == 4 and b.sessions == 3
+
+    again = validate(inventory_of(hosts), connector=FakeConnector([a, b]),
+                     options=RunOptions(ProbeOptions(interval=0.05), confirm_failures=False))
+    assert a.sessions == 4 + 3  # --no-confirm: no second probe
+    assert again.pairs[0].status is PairStatus.PASS  # the healed path

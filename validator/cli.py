@@ -127,6 +127,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--mtu", type=int, default=None, help="test this MTU instead of each pair's smaller vmk MTU")
     probe.add_argument("--discover-mtu", action="store_true", help="bisect the largest MTU passing with DF")
     probe.add_argument("--no-warmup", action="store_true", help="skip the ARP/ND warm-up packet")
+    probe.add_argument("--no-confirm", action="store_true",
+                       help="report a failure from one probe (default: unreachable, loss, arp and path-mtu pairs "
+                            "are probed once more first)")
     probe.add_argument("--checks", default=None, help="comma-separated checks to run (default: all)")
     probe.add_argument("--cross-cluster", action="store_true",
                        help="plan pairs across clusters too (default: within each cluster)")
@@ -185,7 +188,8 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         mtu=args.mtu,
         warmup=not args.no_warmup,
     )
-    return RunOptions(probe=probe, discover_mtu=args.discover_mtu, checks=checks, cross_cluster=args.cross_cluster)
+    return RunOptions(probe=probe, discover_mtu=args.discover_mtu, checks=checks, cross_cluster=args.cross_cluster,
+                      confirm_failures=not args.no_confirm)
 
 
 def output_formats(args: argparse.Namespace) -> tuple[str, ...]:

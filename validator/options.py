@@ -44,6 +44,7 @@ class RunOptions:
     checks: tuple[str, ...] | None = None  # None: every registered check
     check_settings: CheckSettings | None = None  # None: the inventory's [checks] table, else defaults
     cross_cluster: bool = False  # plan pairs across clusters too (default: within each cluster)
+    confirm_failures: bool = True  # probe once more the pairs whose failure a lost packet can explain
     max_parallel_hosts: int = 64
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from checks import run_checks
 from validator.classify import error_result
+from validator.confirm import confirm_failures, to_confirm
 from validator.discovery import Discoverer, HostContext
 from validator.errors import TransportError
 from validator.inventory import InventoryHost
@@ -60,6 +61,14 @@ def run_validation(
         else:
             tracker.planned(len(plans), f"probing {len(plans)} pairs from {len(executors)} host(s)")
             pair_results = _probe_all(plans, infos, executors, options, tracker=tracker, cancel=cancel)
+        retry = to_confirm(pair_results, executors) if options.confirm_failures and not cancel.is_set() else []
+        if retry:
+            tracker.note(f"probing {len(retry)} failing pair(s) again to confirm them")
+            pair_results, recovered = confirm_failures(
+                pair_results, retry, executors=executors, options=options.probe, cancel=cancel,
+                max_parallel_hosts=options.max_parallel_hosts,
+            )
+            tracker.note(f"{recovered} of them passed when probed again")
         if options.discover_mtu and not cancel.is_set():
             pair_results = discover_max_mtu(executors, pair_results, options.probe, tracker.note, cancel)
     finally:

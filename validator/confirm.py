@@ -1,0 +1,68 @@
+"""Confirm failures: a pair that failed in a way one dropped packet or a busy host can cause is probed once
+more before it is reported.
+
+One more round, one session per source host, only for those pairs. A pair that passes the second time is
+reported as passing, its detail saying what the first probe saw; one that fails again says it was
+confirmed. Failures a second probe cannot change (no route, vmk down, a local MTU error) are not retried.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from validator.models import PairResult, PairStatus, Reason
+from validator.options import ProbeOptions
+from validator.parallel import run_parallel
+from validator.probe import probe_host
+from validator.transport import Executor
+
+RETRIED_REASONS = frozenset({Reason.UNREACHABLE, Reason.LOSS, Reason.ARP, Reason.PATH_MTU})
+
+
+def to_confirm(results: Sequence[PairResult], connected: Mapping[str, Executor]) -> list[int]:
+    """Indexes of the pairs worth a second probe (pure)."""
+    return [
+        i for i, r in enumerate(results)
+        if r.status is PairStatus.FAIL and r.reason in RETRIED_REASONS and r.plan.src_host in connected
+    ]
+
+
+def merge_confirmation(first: PairResult, second: PairResult) -> PairResult:
+    """The pair as reported after its second probe (pure)."""
+    label = first.reason.value if first.reason else first.status.value
+    seen = f"{label}: {first.detail}" if first.detail else label
+    if second.status is PairStatus.PASS:
+        note = f"passed when probed again; the first probe saw {seen}"
+        return replace(second, detail=f"{second.detail}; {note}" if second.detail else note)
+    if second.status is PairStatus.FAIL:
+        return replace(second, detail=f"{second.detail or seen} (confirmed by a second probe)")
+    return first  # the second probe could not run: the first measurement stands
+
+
+def confirm_failures(
+    results: Sequence[PairResult],
+    indices: Sequence[int],
+    *,
+    executors: Mapping[str, Executor],
+    options: ProbeOptions,
+    cancel: threading.Event,
+    max_parallel_hosts: int,
+) -> tuple[list[PairResult], int]:
+    """Results with the pairs at ``indices`` probed once more; and how many passed the second time."""
+    out = list(results)
+    by_source: dict[str, list[int]] = {}
+    for i in indices:
+        by_source.setdefault(out[i].plan.src_host, []).append(i)
+
+    def again(name: str) -> None:
+        chosen = by_source[name]
+        seconds = probe_host(executors[name], [out[i].plan for i in chosen], options, cancel=cancel)
+        for i, second in zip(chosen, seconds, strict=True):
+            out[i] = merge_confirmation(out[i], second)
+
+    if by_source:
+        run_parallel(list(by_source), again, max(1, min(len(by_source), max_parallel_hosts)), cancel)
+    recovered = sum(1 for i in indices if out[i].status is PairStatus.PASS)
+    return out, recovered
