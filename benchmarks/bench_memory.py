@@ -27,7 +27,7 @@ from reports import write_reports
 from validator.errors import ConnectError, Interrupted
 from validator.inventory import Inventory, InventoryHost
 from validator.models import ExpectedVmk, HostTarget
-from validator.options import RunOptions
+from validator.options import ProbeOptions, RunOptions
 from validator.report import Report
 from validator.ssh_settings import SshSettings
 
@@ -55,7 +55,7 @@ def run_unreachable(hosts: int) -> Report:
                     options=RunOptions(max_parallel_hosts=64))
 
 
-def run_lab(hosts: int, vmks: int) -> Report:
+def run_lab(hosts: int, vmks: int, concurrency: int) -> Report:
     from tests.engine.labs import engine_lab
     from validator import validate
     from validator.inventory import load_inventory
@@ -63,14 +63,18 @@ def run_lab(hosts: int, vmks: int) -> Report:
     with tempfile.TemporaryDirectory(prefix="vmv-benchmem-") as scratch, \
             engine_lab(hosts, vmks, Path(scratch), stem="vmvm") as lab:
         try:
-            return validate(load_inventory(lab.inventory), password=lab.password())
+            options = RunOptions(probe=ProbeOptions(concurrency=concurrency))
+            return validate(load_inventory(lab.inventory), password=lab.password(), options=options)
         except Interrupted as stopped:
             return stopped.report
 
 
 def measure(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    report = run_unreachable(args.hosts) if args.scenario == "unreachable" else run_lab(args.hosts, args.vmks)
+    if args.scenario == "unreachable":
+        report = run_unreachable(args.hosts)
+    else:
+        report = run_lab(args.hosts, args.vmks, args.concurrency)
     run_s = time.monotonic() - start
     with tempfile.TemporaryDirectory(prefix="vmv-benchmem-out-") as out:
         write_start = time.monotonic()
@@ -90,6 +94,8 @@ def main() -> int:
     parser.add_argument("--scenario", choices=("unreachable", "lab"))
     parser.add_argument("--hosts", type=int, default=None)
     parser.add_argument("--vmks", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=ProbeOptions().concurrency,
+                        help="probes at once per host (every emulated host shares this machine's cores)")
     args = parser.parse_args()
     if args.scenario is not None:
         args.hosts = args.hosts or (1000 if args.scenario == "unreachable" else 64)
