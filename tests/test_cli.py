@@ -8,17 +8,13 @@ from pathlib import Path
 import pytest
 
 from reports import terminal
+from tests.cli_run import run_cli
 from tests.factories import make_cluster, make_finding, make_host, make_report
-from validator.cli import main
 from validator.models import HostStatus, Severity
 
 ESC = "\x1b"
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def saved_report(tmp_path: Path) -> Path:
@@ -31,7 +27,7 @@ def saved_report(tmp_path: Path) -> Path:
 
 def test_report_prints_the_same_table_as_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = saved_report(tmp_path)
-    code, out, _ = run(["report", str(path), "--format", "table", "--width", "100"], capsys)
+    code, out, _ = run_cli(["report", str(path), "--format", "table", "--width", "100"], capsys)
     assert code == 0
     from validator.report import load_report
 
@@ -41,7 +37,7 @@ def test_report_prints_the_same_table_as_validate(tmp_path: Path, capsys: pytest
 def test_report_rewrites_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = saved_report(tmp_path)
     out_dir = tmp_path / "again"
-    code, _, err = run(["report", str(path), "--format", "json,markdown,junit", "-o", str(out_dir)], capsys)
+    code, _, err = run_cli(["report", str(path), "--format", "json,markdown,junit", "-o", str(out_dir)], capsys)
     assert code == 0
     assert sorted(p.name for p in out_dir.iterdir()) == ["report.json", "report.junit.xml", "report.md"]
     assert json.loads((out_dir / "report.json").read_text()) == json.loads(path.read_text())
@@ -50,7 +46,7 @@ def test_report_rewrites_every_format(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_report_json_to_stdout_is_one_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = saved_report(tmp_path)
-    code, out, _ = run(["report", str(path), "--format", "json"], capsys)
+    code, out, _ = run_cli(["report", str(path), "--format", "json"], capsys)
     assert code == 0 and json.loads(out) == json.loads(path.read_text())
 
 
@@ -70,13 +66,13 @@ def test_report_on_a_bad_file_exits_2_with_one_line(
         full = saved_report(tmp_path).read_text()
         content = full[: len(full) // 2]
     path.write_text(content)
-    code, out, err = run(["report", str(path)], capsys)
+    code, out, err = run_cli(["report", str(path)], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and str(path) in err and problem in err
 
 
 def test_unknown_format_is_refused_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["report", str(tmp_path / "missing.json"), "--format", "table,pdf"], capsys)
+    code, _, err = run_cli(["report", str(tmp_path / "missing.json"), "--format", "table,pdf"], capsys)
     assert code == 2 and "'pdf'" in err and "valid formats" in err
 
 
@@ -110,7 +106,7 @@ def test_bad_values_exit_2_with_one_line_naming_file_key_and_host(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, named: str
 ) -> None:
     path = write_inventory(tmp_path, text)
-    code, out, err = run(["validate", "-i", str(path), "-q"], capsys)
+    code, out, err = run_cli(["validate", "-i", str(path), "-q"], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and str(path) in err and named in err
     assert "Traceback" not in err
@@ -120,14 +116,14 @@ def test_output_that_is_a_file_is_refused_before_any_host(tmp_path: Path, capsys
     path = write_inventory(tmp_path, HOST)
     taken = tmp_path / "taken"
     taken.write_text("not a directory")
-    code, _, err = run(["validate", "-i", str(path), "-o", str(taken), "-q"], capsys)
+    code, _, err = run_cli(["validate", "-i", str(path), "-o", str(taken), "-q"], capsys)
     assert code == 2 and "exists and is not a directory" in err
     assert "198.18.255.11" not in err  # nothing was tried
 
 
 def test_bad_option_value_is_refused_before_any_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_inventory(tmp_path, HOST)
-    code, _, err = run(["validate", "-i", str(path), "--mtu", "60000", "-q"], capsys)
+    code, _, err = run_cli(["validate", "-i", str(path), "--mtu", "60000", "-q"], capsys)
     assert code == 2 and "mtu must be an integer 576..9216" in err
 
 
@@ -150,6 +146,6 @@ def test_bad_baseline_is_refused_before_any_host(tmp_path: Path, capsys: pytest.
     path = write_inventory(tmp_path, HOST)
     baseline = tmp_path / "before.json"
     baseline.write_text("{}")
-    code, _, err = run(["validate", "-i", str(path), "--baseline", str(baseline), "-q"], capsys)
+    code, _, err = run_cli(["validate", "-i", str(path), "--baseline", str(baseline), "-q"], capsys)
     assert code == 2 and err.count("\n") == 1 and str(baseline) in err
     assert "198.18.255.11" not in err

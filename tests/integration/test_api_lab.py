@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests.cli_run import run_cli
 from tests.integration.conftest import own_sample
 from tests.lab.conftest import lab_missing
 from validator import RunOptions, load_inventory, validate
-from validator.cli import main
 from validator.models import ExpectedVmk, Severity
 
 pytestmark = pytest.mark.lab
@@ -28,10 +28,6 @@ def _stable(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(argv)
-    out, _ = capsys.readouterr()
-    return code, out
 
 
 def test_validate_demo_and_report_give_the_same_report(
@@ -42,17 +38,17 @@ def test_validate_demo_and_report_give_the_same_report(
     from validator.lab.api import running_lab
 
     topology = own_sample("mini", tmp_path)  # the test's own prefix and management subnet
-    demo_code, _ = _cli(["demo", "--topology", str(topology), "-o", str(tmp_path / "demo"), "-q"], capsys)
+    demo_code, _, _ = run_cli(["demo", "--topology", str(topology), "-o", str(tmp_path / "demo"), "-q"], capsys)
     assert demo_code == 0  # every verdict matches the lab's ground truth
     state = tmp_path / "state"
     with running_lab(topology, state) as lab:  # torn down even when an assertion fails
         monkeypatch.setenv(lab.password_env, lab.password())
-        code, validate_out = _cli(["validate", "-i", str(lab.inventory), "-o", str(tmp_path / "validate"), "-q",
+        code, validate_out, _ = run_cli(["validate", "-i", str(lab.inventory), "-o", str(tmp_path / "validate"), "-q",
                                    "--width", "120"], capsys)
         inventory = load_inventory(lab.inventory)
         matching = validate(inventory, password=lab.password(), options=RunOptions(checks=("drift",)))
         drifted = validate(_drifted(inventory), password=lab.password(), options=RunOptions(checks=("drift",)))
-    report_code, report_out = _cli(["report", str(tmp_path / "validate" / "report.json"), "--format", "table,json",
+    report_code, report_out, _ = run_cli(["report", str(tmp_path / "validate" / "report.json"), "--format", "table,json",
                                     "-o", str(tmp_path / "report"), "--width", "120"], capsys)
     validated = json.loads((tmp_path / "validate" / "report.json").read_text())
     assert code == (0 if validated["summary"]["verdict"] == "pass" else 1)

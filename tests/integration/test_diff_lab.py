@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.cli_run import run_cli
 from tests.integration.conftest import SAMPLES
 from tests.lab.conftest import lab_missing, quiet
-from validator.cli import main
 from validator.lab.groundtruth import truth_pairs
 from validator.lab.topology import Topology, parse_topology_text
 from validator.models import PairStatus
@@ -60,10 +60,6 @@ def keys(changes: list[dict[str, Any]]) -> set[PairKey]:
     return {(c["src_host"], c["src_vmk"], c["dst_host"], c["dst_vmk"], c["family"]) for c in changes}
 
 
-def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(argv)
-    out, _ = capsys.readouterr()
-    return code, out
 
 
 def test_a_lowered_uplink_mtu_shows_as_regressions_of_exactly_the_cross_rack_pairs(
@@ -84,18 +80,18 @@ def test_a_lowered_uplink_mtu_shows_as_regressions_of_exactly_the_cross_rack_pai
     with running_lab(topo, tmp_path / "state", log=quiet) as lab:  # torn down even when an assertion fails
         monkeypatch.setenv(lab.password_env, lab.password())
         inventory = str(lab.inventory)
-        code, _ = cli(["validate", "-i", inventory, "-o", str(before), "-q"], capsys)
+        code, _, _ = run_cli(["validate", "-i", inventory, "-o", str(before), "-q"], capsys)
         assert code == 0, "the healthy lab passes"
         rack = next(r for r in topo.racks if r.name == FAULTY_RACK)
         for netns, link in ((lab.names.tor_ns(rack.name), "up0"), (lab.names.core_ns, f"r{rack.index}")):
             subprocess.run(["ip", "-n", netns, "link", "set", "dev", link, "mtu", str(LOW_MTU)], check=True)
-        code, _ = cli(["validate", "-i", inventory, "-o", str(after), "-q"], capsys)
+        code, _, _ = run_cli(["validate", "-i", inventory, "-o", str(after), "-q"], capsys)
         assert code == 1
-        gate, gate_out = cli(["validate", "-i", inventory, "--baseline", str(before / "report.json"), "-q"], capsys)
+        gate, gate_out, _ = run_cli(["validate", "-i", inventory, "--baseline", str(before / "report.json"), "-q"], capsys)
 
     assert gate == 1
     assert "regress" in gate_out.lower()
-    code, out = cli(["diff", str(before / "report.json"), str(after / "report.json"), "--format", "json"], capsys)
+    code, out, _ = run_cli(["diff", str(before / "report.json"), str(after / "report.json"), "--format", "json"], capsys)
     diff = json.loads(out)
     assert code == 1
     assert keys(diff["regressions"]) == expected
@@ -104,7 +100,7 @@ def test_a_lowered_uplink_mtu_shows_as_regressions_of_exactly_the_cross_rack_pai
     assert diff["fixes"] == [] and diff["added"] == [] and diff["removed"] == []
     assert diff["summary"]["has_regressions"] is True
 
-    code, out = cli(["diff", str(after / "report.json"), str(before / "report.json"), "--format", "json"], capsys)
+    code, out, _ = run_cli(["diff", str(after / "report.json"), str(before / "report.json"), "--format", "json"], capsys)
     reverse = json.loads(out)
     assert code == 0
     assert keys(reverse["fixes"]) == expected

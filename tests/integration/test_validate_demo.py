@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import run_cli
 from tests.fakes import inventory_of
 from tests.integration.conftest import Lab
 from validator import validate
@@ -21,10 +22,6 @@ from validator.transport import SshConnector
 pytestmark = pytest.mark.lab
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
