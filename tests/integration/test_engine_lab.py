@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import interruptible_cli
 from tests.engine.labs import command_of, engine_lab, netns_pids
 from validator.lab.api import LabState
 
@@ -119,8 +119,7 @@ def test_ctrl_c_stops_the_cli_at_once_and_writes_the_report(lab: LabState, tmp_p
     out = tmp_path / "out"
     env = dict(os.environ, **{lab.password_env: lab.password()})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "validator.cli", "validate", "-i", str(lab.inventory), "-o", str(out),
-         "--concurrency", "2"],
+        interruptible_cli("validate", "-i", str(lab.inventory), "-o", str(out), "--concurrency", "2"),
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.vcenter.helpers import PASSWORD_ENV, cli_command, settings_for, ssh_states, write_inventory
+from tests.cli_run import interruptible_cli
+from tests.vcenter.helpers import PASSWORD_ENV, settings_for, ssh_states, write_inventory
 from tests.vcenter.models import unseen_model
 from validator.inventory import load_inventory
 from validator.lab.vcsim import REPO_ROOT, VcsimEndpoint, running_vcsim
@@ -79,7 +80,7 @@ def test_restored_after_sigint_mid_run(fresh_vc: VcsimEndpoint, silent_port: int
     inventory = write_inventory(tmp_path / "inv.toml", fresh_vc, silent_port, connect_timeout=8)
     env = {**os.environ, PASSWORD_ENV: fresh_vc.password}
     proc = subprocess.Popen(
-        cli_command("validate", "-i", str(inventory), "--host", "hv-a1", "--host", "hv-b2", "--enable-ssh", "-q"),
+        interruptible_cli("validate", "-i", str(inventory), "--host", "hv-a1", "--host", "hv-b2", "--enable-ssh", "-q"),
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
     )
     assert proc.stdout is not None
