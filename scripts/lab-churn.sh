@@ -34,7 +34,10 @@ fi
 
 state=$(mktemp -d "/tmp/lab-churn-$prefix.XXXXXX")
 topology=$state.toml
+cycles=0
+failures=0
 cleanup() {
+    echo "lab-churn: prefix $prefix: $cycles cycles, $failures failures" >&2
     if [ -f "$state/lab.json" ]; then
         "$python" -m validator.cli lab down --state "$state" 2>/dev/null || \
             echo "lab-churn: final lab down of $state failed" >&2
@@ -48,8 +51,6 @@ trap 'exit 1' INT TERM
 
 echo "lab-churn: prefix $prefix, mgmt 198.18.$octet.0/24, state $state, for ${seconds}s" >&2
 deadline=$((SECONDS + seconds))
-cycles=0
-failures=0
 while [ "$SECONDS" -lt "$deadline" ]; do
     cycles=$((cycles + 1))
     if ! out=$("$python" -m validator.cli lab up --topology "$topology" --prefix "$prefix" --state "$state" 2>&1 >/dev/null); then
@@ -64,5 +65,4 @@ while [ "$SECONDS" -lt "$deadline" ]; do
         echo "lab-churn: cycle $cycles: down failed: $(tail -n 1 <<<"$out")" >&2
     fi
 done
-echo "lab-churn: prefix $prefix: $cycles cycles in ${seconds}s, $failures failures" >&2
 [ "$failures" -eq 0 ]
