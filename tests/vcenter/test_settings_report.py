@@ -90,3 +90,14 @@ def test_schema_enums_match_the_python_enums() -> None:
     props = report_schema()["properties"]["hosts"]["items"]["properties"]["vcenter"]["properties"]
     assert props["connection_state"]["enum"] == [e.value for e in ConnectionState]
     assert props["lockdown_mode"]["enum"] == [e.value for e in LockdownMode]
+
+
+def test_discovery_table_makes_vcenter_text_printable() -> None:
+    from tests.factories import make_finding, make_host, make_vmk
+    from validator.vcenter.table import discovery_text
+
+    hostile = "esx\x1b]0;owned\x07\x1b[2J01"
+    host = make_host(hostile, [make_vmk("vmk1", "198.19.1.11/24")])
+    text = discovery_text([host], [make_finding(message=f"VM {hostile} has no network")])
+    assert "\x1b" not in text and "\x07" not in text
+    assert "esx" in text and "01" in text

@@ -1,4 +1,6 @@
-"""The ``discover`` per-host table: vmk, stack, addresses, MTU, services and gateway of every vmk."""
+"""The ``discover`` per-host table: vmk, stack, addresses, MTU, services and gateway of every vmk.
+
+Names and services come from vCenter: untrusted text, made printable before it reaches a terminal."""
 
 from __future__ import annotations
 
@@ -6,13 +8,15 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
+from reports.view import printable
 from validator.models import Finding, HostInfo, Vmk
 
 
 def discovery_text(hosts: Sequence[HostInfo], findings: Sequence[Finding]) -> str:
     """One block per host, then the findings."""
     blocks = [_host_block(h) for h in hosts]
-    lines = [f"Findings ({len(findings)})"] + [f"  {f.severity.value:7} [{f.check}] {f.message}" for f in findings]
+    lines = [f"Findings ({len(findings)})"]
+    lines += [f"  {f.severity.value:7} [{f.check}] {printable(f.message)}" for f in findings]
     return "\n\n".join([*blocks, "\n".join(lines)]) + "\n"
 
 
@@ -26,8 +30,8 @@ def _host_block(host: HostInfo) -> str:
         if facts.locked_down:
             state.append(facts.lockdown_mode.value)
         state.append({True: "ssh running", False: "SSH STOPPED", None: "ssh unknown"}[facts.ssh_running])
-    title = f"{host.name} ({host.address}), cluster {host.cluster or '-'}: {', '.join(state)}"
-    rows = [_row(host, v) for v in (*host.vmks, *host.other_vmks)]
+    title = printable(f"{host.name} ({host.address}), cluster {host.cluster or '-'}: {', '.join(state)}")
+    rows = [[printable(cell) for cell in _row(host, v)] for v in (*host.vmks, *host.other_vmks)]
     table = tabulate(rows, headers=["vmk", "stack", "address", "MTU", "services", "gateway"], disable_numparse=True)
     return f"{title}\n{table}" if rows else f"{title}\n  (no vmks)"
 
