@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reports.view import printable
 from validator.api import validate
 from validator.cli_lab import add_lab_parser
 from validator.errors import (
@@ -51,22 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (InventoryError, UsageError, ReportFormatError, VCenterError) as exc:
-        print(f"vmotion-validator: error: {_printable(str(exc))}", file=sys.stderr)
+        print(f"vmotion-validator: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except ValidatorError as exc:
-        print(f"vmotion-validator: error: {_printable(str(exc))}", file=sys.stderr)
+        print(f"vmotion-validator: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_FAIL
     except Interrupted as stopped:
         return write_interrupted(stopped.report, args)
     except KeyboardInterrupt:
         print("vmotion-validator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def _printable(text: str) -> str:
-    from reports.view import printable
-
-    return printable(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
