@@ -12,6 +12,7 @@ import os
 import select
 import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,15 @@ class FakeStream:
                 os.killpg(self.proc.pid, signal.SIGTERM)
         self._out.close()
         self.proc.wait()
+
+
+def processes_left_under(folder: Path, within: float = 5.0) -> list[int]:
+    """:func:`processes_under` once they are gone, or after ``within`` seconds (remote work is given a few
+    seconds to end after its session)."""
+    deadline = time.monotonic() + within
+    while (pids := processes_under(folder)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pids
 
 
 def processes_under(folder: Path) -> list[int]:

@@ -101,7 +101,7 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
 
 def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One probe of esx-a never ends: its other pairs are kept, only that one is marked, nothing is left running."""
-    from tests.fakes import processes_under
+    from tests.fakes import processes_left_under
     from validator import probe
 
     monkeypatch.setattr(probe, "SILENCE_FLOOR", 1.5)
@@ -127,7 +127,7 @@ def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypat
     assert "3 of 4 finished" in hung.detail
     assert verdicts[("esx-b", "vmk1", "esx-a", "vmk1")] == (PairStatus.FAIL, Reason.NO_ROUTE)  # esx-b as usual
     assert len(pairs_seen) == len(report.pairs)  # one progress event per pair
-    assert processes_under(fakes[0].dir) == []  # the hung probe was stopped with its session
+    assert processes_left_under(fakes[0].dir) == []  # the hung probe was stopped with its session
 
 
 def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_cancel_stops_at_once_and_keeps_what_was_measured(tmp_path: Path) -> Non
     import threading
     import time
 
-    from tests.fakes import processes_under
+    from tests.fakes import processes_left_under
     from validator.errors import Interrupted
     from validator.report import Report
 
@@ -220,7 +220,7 @@ def test_cancel_stops_at_once_and_keeps_what_was_measured(tmp_path: Path) -> Non
     assert (hung.status, hung.reason) == (PairStatus.ERROR, Reason.NOT_PROBED)
     assert "interrupted" in (hung.detail or "")
     assert by_key[("esx-a", "vmk1", "esx-b")].status is PairStatus.PASS  # measured before: kept
-    assert processes_under(fakes[0].dir) == []
+    assert processes_left_under(fakes[0].dir) == []
     again = Report.from_dict(report.to_dict())  # the JSON form says so too
     assert again.interrupted and again.pairs == report.pairs
 
