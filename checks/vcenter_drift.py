@@ -16,7 +16,8 @@ def vcenter_drift(hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> lis
 
     A vmk only one side lists, or listed on another stack, is an error; other addresses (link-local
     ignored), another MTU, or disabled on the host while vCenter has it configured, a warning. Only hosts
-    both views exist for (reachable over SSH, known to vCenter) are compared.
+    both views exist for (reachable over SSH, known to vCenter) are compared; addresses only on the probed
+    stack, the one whose IPv4 addresses the host's discovery reads.
     """
     findings: list[Finding] = []
     for host, facts in vcenter_hosts(hosts):
@@ -39,7 +40,7 @@ def _compare(host: HostInfo, seen: VCenterVmk, vmk: Vmk | None) -> list[Finding]
                          f"stack: vCenter {seen.netstack}, host {vmk.netstack}")]
     differences = []
     want, have = _routable(seen.addresses), _routable(vmk.addresses)
-    if want != have:
+    if vmk.netstack == host.netstack and want != have:
         differences.append(f"addresses: vCenter {', '.join(sorted(want)) or 'none'}, "
                            f"host {', '.join(sorted(have)) or 'none'}")
     if seen.mtu != vmk.mtu:

@@ -108,3 +108,15 @@ def test_vcenter_drift() -> None:
     moved = VCenterFacts(vmks=(vc_vmk(netstack=DEFAULT_NETSTACK), vc_vmk("vmk3", "198.19.1.13/24")))
     [stack] = vcenter_drift([replace(base, vcenter=moved)], [])
     assert "stack: vCenter defaultTcpipStack, host vmotion" in stack.message
+
+
+def test_vcenter_drift_compares_addresses_only_on_the_probed_stack() -> None:
+    """esxcli discovery reads IPv4 addresses of the probed stack only: a default-stack vmk without them on the
+    host side is not drift (the demo through vCenter flagged every vmk0 before)."""
+    vmk0 = make_vmk("vmk0", "198.18.255.11/24", netstack=DEFAULT_NETSTACK, mtu=1500)
+    host = make_host("esx01", [make_vmk("vmk1", "198.19.1.11/24")], other_vmks=[replace(vmk0, addresses=())])
+    facts = VCenterFacts(vmks=(vc_vmk(), vc_vmk("vmk0", "198.18.255.11/24", netstack=DEFAULT_NETSTACK, mtu=1500)))
+    assert vcenter_drift([replace(host, vcenter=facts)], []) == []
+    other = VCenterFacts(vmks=(vc_vmk(ip="198.19.1.99/24"), facts.vmks[1]))
+    [moved] = vcenter_drift([replace(host, vcenter=other)], [])  # the probed stack is still compared
+    assert moved.vmk == "vmk1" and "198.19.1.99/24" in moved.message
