@@ -37,7 +37,6 @@ __all__ = [
     "FunctionCheck",
     "all_checks",
     "check",
-    "check_names",
     "load_entry_points",
     "register",
     "require_checks",
@@ -139,11 +138,6 @@ def all_checks() -> dict[str, Check]:
     """Every check: the built-ins, then the entry-point plugins (loaded on the first call)."""
     _load_plugins_once()
     return CHECKS
-
-
-def check_names() -> list[str]:
-    """Names of every check, in the order they run."""
-    return list(all_checks())
 
 
 def require_checks(names: Iterable[str], reg: Mapping[str, Check] | None = None) -> list[str]:

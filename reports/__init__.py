@@ -22,7 +22,7 @@ from typing import TextIO
 from validator.errors import UsageError
 from validator.report import Report
 
-__all__ = ["FORMAT_MODULES", "ReportFormat", "get_format", "parse_formats", "render", "write_atomic", "write_reports"]
+__all__ = ["FORMAT_MODULES", "ReportFormat", "get_format", "parse_formats", "write_atomic", "write_reports"]
 
 # name -> module; the order is the order --format lists them in help and errors
 FORMAT_MODULES: dict[str, str] = {
@@ -74,11 +74,6 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
     for name in names:
         get_format(name)
     return names
-
-
-def render(report: Report, name: str, **options: object) -> str:
-    """``report`` in the format called ``name``."""
-    return get_format(name).render(report, **options)
 
 
 def write_atomic(path: Path, text: str | Callable[[TextIO], None]) -> None:

@@ -60,6 +60,7 @@ RTT_MS = Limit("max_rtt_ms", 0.1, 10000, unit="ms")
 PARALLEL_HOSTS = Limit("max_parallel_hosts", 1, 1024, integer=True, unit="hosts")
 
 _NETSTACK_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def check_netstack(name: object) -> str:
@@ -67,3 +68,8 @@ def check_netstack(name: object) -> str:
     if not isinstance(name, str) or not _NETSTACK_RE.fullmatch(name):
         raise ValueError(f"netstack must be a TCP/IP stack name like 'vmotion', got {name!r}")
     return name
+
+
+def is_env_name(name: object) -> bool:
+    """True for the NAME of an environment variable (where a secret is read from), never a secret itself."""
+    return isinstance(name, str) and _ENV_NAME_RE.fullmatch(name) is not None

@@ -65,12 +65,9 @@ def checked_options(options: RunOptions) -> RunOptions:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if options.checks is not None:
-        from checks import check_names
+        from checks import require_checks
 
-        known = check_names()
-        unknown = [name for name in options.checks if name not in known]
-        if unknown:
-            raise UsageError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        require_checks(options.checks)
     return replace(options, probe=replace(probe, netstack=netstack))
 
 

@@ -24,7 +24,6 @@ never printed.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Generator, Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -49,7 +48,6 @@ OPTIONS = (
 PROBE_OPTIONS = ("vmotion_password_env", "vmotion_netstack", "vmotion_mtu", "vmotion_discover_mtu")
 NO_SOURCE = "no vMotion validation to test: run pytest with --vmotion-inventory FILE or --vmotion-report REPORT.json"
 COLLECTOR = "vmotion"
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _flag(name: str) -> str:
@@ -199,10 +197,12 @@ class _Secret:
 
 
 def _password(config: pytest.Config, inventory_env: Callable[[], str | None]) -> _Secret:
+    from validator import limits
+
     name = config.getoption("vmotion_password_env")
     if name is None:
         return _Secret(inventory_env())
-    if not _ENV_NAME.fullmatch(name):
+    if not limits.is_env_name(name):
         raise pytest.UsageError("--vmotion-password-env: give the NAME of an environment variable, not a password")
     value = os.environ.get(name)
     if not value:

@@ -135,7 +135,8 @@ def _expected(vmk: ExpectedVmk) -> dict[str, Any]:
     return {"name": vmk.name, "addresses": [str(a) for a in vmk.addresses], "mtu": vmk.mtu}
 
 
-def _host(host: HostInfo) -> dict[str, Any]:
+def host_to_dict(host: HostInfo) -> dict[str, Any]:
+    """One host as the report's ``hosts`` entries hold it."""
     d: dict[str, Any] = {
         "name": host.name,
         "address": host.address,
@@ -186,16 +187,6 @@ def _vcenter(facts: VCenterFacts) -> dict[str, Any]:
     }
 
 
-def host_to_dict(host: HostInfo) -> dict[str, Any]:
-    """One host as the report's ``hosts`` entries hold it."""
-    return _host(host)
-
-
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    """One finding as the report's ``findings`` entries hold it."""
-    return _finding(finding)
-
-
 def _pair(pair: PairResult) -> dict[str, Any]:
     p = pair.plan
     d: dict[str, Any] = {
@@ -231,7 +222,8 @@ def _pair(pair: PairResult) -> dict[str, Any]:
     return d
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_to_dict(f: Finding) -> dict[str, Any]:
+    """One finding as the report's ``findings`` entries hold it."""
     return {"check": f.check, "severity": f.severity.value, "host": f.host, "vmk": f.vmk, "message": f.message}
 
 
@@ -243,9 +235,9 @@ def _report_to_dict(report: Report, pairs: bool = True) -> dict[str, Any]:
         "duration_s": report.duration_s,
         "netstack": report.netstack,
         "interrupted": report.interrupted,
-        "hosts": [_host(h) for h in report.hosts],
+        "hosts": [host_to_dict(h) for h in report.hosts],
         "pairs": [_pair(p) for p in report.pairs] if pairs else [],
-        "findings": [_finding(f) for f in report.findings],
+        "findings": [finding_to_dict(f) for f in report.findings],
         "summary": {
             "pairs": s.pairs,
             "pass": s.passed,

@@ -7,7 +7,6 @@ in the table: only the NAME of the environment variable that holds it (:func:`re
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ SSH_KEYS = frozenset(
     {"username", "password_env", "key_file", "known_hosts", "host_key_policy", "port", "connect_timeout",
      "command_timeout", "allow_agent"}
 )
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ def ssh_settings_from_table(raw: Mapping[str, Any], base_dir: Path) -> SshSettin
     if not isinstance(username, str) or not username or any(c in username for c in "\r\n\0"):
         raise ValueError("ssh.username must be a non-empty string")
     password_env = raw.get("password_env")
-    if password_env is not None and (not isinstance(password_env, str) or not _ENV_RE.match(password_env)):
+    if password_env is not None and not limits.is_env_name(password_env):
         raise ValueError(
             "ssh.password_env must be the NAME of an environment variable (like VMOTION_VALIDATOR_PASSWORD), "
             "not a password"

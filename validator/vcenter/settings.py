@@ -35,7 +35,6 @@ VCENTER_KEYS = frozenset(
     {"server", "username", "password_env", "ca_file", "insecure", "datacenter", "clusters", "hosts",
      "connect_timeout"}
 )
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
 
@@ -100,7 +99,7 @@ def settings_from_table(raw: Mapping[str, Any], base_dir: Path) -> VCenterSettin
     if not isinstance(username, str) or not username or any(c in username for c in "\r\n\0"):
         raise ValueError("vcenter.username must be a non-empty string")
     password_env = raw.get("password_env", DEFAULT_PASSWORD_ENV)
-    if not isinstance(password_env, str) or not _ENV_RE.match(password_env):
+    if not limits.is_env_name(password_env):
         raise ValueError("vcenter.password_env must be the NAME of an environment variable, not a password")
     insecure = raw.get("insecure", False)
     if not isinstance(insecure, bool):
@@ -153,7 +152,7 @@ def settings_from_cli(
         if server is not None:
             host, port = parse_server(server)
             settings = replace(settings, host=host, port=port)
-        if password_env is not None and not _ENV_RE.match(password_env):
+        if password_env is not None and not limits.is_env_name(password_env):
             raise ValueError("--vc-password-env must be the NAME of an environment variable, not a password")
         if insecure and ca_file is not None:
             raise ValueError("--insecure and --vc-ca-file exclude each other")
