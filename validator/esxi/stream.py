@@ -20,11 +20,10 @@ _GUARD = 512  # longest marker line: kept unparsed at the end of the buffer unti
 
 @dataclass(frozen=True)
 class JobOutput:
-    """One finished job: its frames (``tag`` or ``tag/step``) and whether any output was cut."""
+    """One finished job: its frames (``tag`` or ``tag/step``); a cut output ends in :func:`truncation_note`."""
 
     tag: str
     frames: dict[str, CommandOutput]
-    truncated: bool = False
 
 
 def truncation_note(dropped: int) -> str:
@@ -63,7 +62,6 @@ class FrameReader:
         self._pending_cr = False
         self._frame: _Frame | None = None
         self._frames: dict[str, CommandOutput] = {}
-        self._truncated = False
         self._noise = ""
 
     @property
@@ -110,7 +108,6 @@ class FrameReader:
             self._buffer = self._buffer[cut:]
             return False
         frame.add(self._buffer[: end.start()], self._keep)
-        self._truncated = self._truncated or frame.dropped > 0
         self._frames.setdefault(frame.tag, CommandOutput(frame.output(), int(end.group(2))))
         self._buffer = self._buffer[end.end() - 1 :]  # the newline may start the next marker line
         self._frame = None
@@ -133,9 +130,8 @@ class FrameReader:
             return None
         tag = first.group(1)
         frames = {k: v for k, v in self._frames.items() if k == tag or k.startswith(tag + "/")}
-        job = JobOutput(tag, frames, self._truncated)
-        self._frames, self._truncated = {}, False
-        return job
+        self._frames = {}
+        return JobOutput(tag, frames)
 
     def _note_noise(self, text: str) -> None:
         text = text.strip("\n")

@@ -158,9 +158,6 @@ class RackSpec:
     mtu: int
     uplink_mtu: int
 
-    def gateway_for(self, family: Family) -> IPv4Address | IPv6Address | None:
-        return self.gateway if family is Family.IPV4 else self.gateway6
-
 
 @dataclass(frozen=True)
 class VmkSpec:
