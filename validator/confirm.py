@@ -15,6 +15,7 @@ from dataclasses import replace
 from validator.models import PairResult, PairStatus, Reason
 from validator.options import ProbeOptions
 from validator.parallel import run_parallel
+from validator.planner import indexes_by_source
 from validator.probe import probe_host
 from validator.transport import Executor
 
@@ -52,9 +53,7 @@ def confirm_failures(
 ) -> tuple[list[PairResult], int]:
     """Results with the pairs at ``indices`` probed once more; and how many passed the second time."""
     out = list(results)
-    by_source: dict[str, list[int]] = {}
-    for i in indices:
-        by_source.setdefault(out[i].plan.src_host, []).append(i)
+    by_source = indexes_by_source([r.plan for r in out], indices)
 
     def again(name: str) -> None:
         chosen = by_source[name]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from validator.models import Family, HostInfo, PairPlan, Vmk
 
@@ -47,6 +47,14 @@ def pair_plan(src_host: str, src_vmk: Vmk, dst_host: str, dst_vmk: Vmk, family: 
         mtu=min(src_vmk.mtu, dst_vmk.mtu),
         src_prefix=src_addr.network.prefixlen,
     )
+
+
+def indexes_by_source(plans: Sequence[PairPlan], indexes: Iterable[int] | None = None) -> dict[str, list[int]]:
+    """The plans' indexes (all, or only ``indexes``) grouped by source host, in order: one session each."""
+    grouped: dict[str, list[int]] = {}
+    for index in range(len(plans)) if indexes is None else indexes:
+        grouped.setdefault(plans[index].src_host, []).append(index)
+    return grouped
 
 
 def bisect_next(low_ok: int, high_bad: int) -> int | None:

@@ -25,7 +25,7 @@ from validator.models import CheckSettings, HostInfo, HostStatus, PairPlan, Pair
 from validator.mtu_discovery import discover_max_mtu
 from validator.options import RunOptions
 from validator.parallel import run_parallel
-from validator.planner import plan_mesh
+from validator.planner import indexes_by_source, plan_mesh
 from validator.probe import NOT_PROBED_DETAIL, probe_host
 from validator.progress import ProgressTracker
 from validator.report import Report
@@ -96,9 +96,7 @@ def _probe_all(
     cancel: threading.Event,
 ) -> list[PairResult]:
     """Every source host probes its own pairs in one session, all hosts at once; results in plan order."""
-    by_source: dict[str, list[int]] = {}
-    for index, plan in enumerate(plans):
-        by_source.setdefault(plan.src_host, []).append(index)
+    by_source = indexes_by_source(plans)
     results: list[PairResult | None] = [None] * len(plans)
     statuses = {info.name: info.status for info in infos}
 
