@@ -155,11 +155,11 @@ def test_netstack_missing_is_its_own_reason() -> None:
 
 
 def test_probes_read_a_missing_stack_as_its_own_reason() -> None:
-    """The probe session and the MTU search read vmkping output with the one reader that knows the stack."""
-    from validator import classify, mtu_discovery, probe
+    """A step's output read by the probe seam (what the mesh, confirmation and MTU search all use) knows the stack."""
+    from validator import classify
+    from validator.prober import StepOutput
 
-    assert vars(probe)["read_outcome"] is classify.read_outcome is vars(mtu_discovery)["read_outcome"]
-    outcome = classify.read_outcome(NO_STACK)
+    outcome = StepOutput(NO_STACK).outcome
     assert isinstance(outcome, ProbeFailure) and outcome.reason is Reason.NETSTACK_MISSING
     assert classify_pair(PLAN, outcome, None, 9000).reason is Reason.NETSTACK_MISSING
     garbled = classify.read_outcome("garbage")

@@ -102,7 +102,7 @@ def test_full_run_classifies_every_pair(tmp_path: Path) -> None:
 def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One probe of esx-a never ends: its other pairs are kept, only that one is marked, nothing is left running."""
     from tests.fakes import processes_left_under
-    from validator import probe
+    from validator import prober as probe
 
     monkeypatch.setattr(probe, "SILENCE_FLOOR", 1.5)
     monkeypatch.setattr(probe, "SILENCE_FACTOR", 0)
@@ -136,6 +136,7 @@ def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: 
     from tests.fakes import FakeExecutor
     from validator.models import Family, PairPlan
     from validator.probe import probe_host
+    from validator.ssh_prober import SshProber
 
     host = FakeHost("esx-a", "198.18.255.11", tmp_path)
     host.answer("vmk1", "198.19.2.11", "any", ping_output("198.19.2.11", 56, 3, ttl=61))
@@ -143,7 +144,7 @@ def test_a_value_refused_for_a_remote_command_is_an_error_not_a_crash(tmp_path: 
                     Family.IPV4, 1500)
     evil = PairPlan("esx-a", "vmk1;reboot", ip_address("198.19.1.11"), "esx-b", "vmk1",
                     ip_address("198.19.2.11"), Family.IPV4, 1500)
-    results = probe_host(FakeExecutor(host), [evil, good], ProbeOptions())
+    results = probe_host(SshProber({"esx-a": FakeExecutor(host)}, "vmotion"), [evil, good], ProbeOptions())
     assert results[0].status is PairStatus.ERROR and "refused" in (results[0].detail or "")
     assert results[1].status is PairStatus.PASS
     assert host.sessions == 1
@@ -156,7 +157,8 @@ def test_a_mesh_larger_than_one_argument_still_runs_in_one_session(tmp_path: Pat
     from tests.fakes import FakeExecutor
     from validator.esxi import batch
     from validator.models import Family, PairPlan
-    from validator.probe import pair_commands, probe_host
+    from validator.probe import pair_pings, probe_host
+    from validator.ssh_prober import SshProber, vmkping_command
 
     host = FakeHost("esx-a", "198.18.255.11", tmp_path)
     plans = []
@@ -166,9 +168,11 @@ def test_a_mesh_larger_than_one_argument_still_runs_in_one_session(tmp_path: Pat
         plans.append(PairPlan("esx-a", "vmk1", ip_address("198.19.1.11"), f"h{n}", "vmk1", ip_address(dst),
                               Family.IPV4, 1500))
     options = ProbeOptions(concurrency=200)
-    script, _ = batch.build_parallel({f"p{i}": pair_commands(p, options) for i, p in enumerate(plans)}, 200)
+    jobs = {f"p{i}": {step: vmkping_command(ping, "vmotion") for step, ping in pair_pings(p, options).items()}
+            for i, p in enumerate(plans)}
+    script, _ = batch.build_parallel(jobs, 200)
     assert len(script.encode()) > 131072
-    results = probe_host(FakeExecutor(host), plans, options)
+    results = probe_host(SshProber({"esx-a": FakeExecutor(host)}, "vmotion"), plans, options)
     assert [r.status for r in results] == [PairStatus.PASS] * len(plans)
     assert host.sessions == 1
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import threading
 
 from validator.discovery import Discoverer
-from validator.errors import Interrupted
+from validator.errors import Interrupted, UsageError
 from validator.esxcli_discovery import EsxcliDiscoverer
 from validator.inventory import Inventory
 from validator.options import RunOptions, checked_options
+from validator.prober import Prober
 from validator.progress import ProgressCallback, ProgressTracker, ignore_progress
 from validator.report import Report
 from validator.runner import run_validation
@@ -26,6 +27,7 @@ def validate(
     password: str | None = None,
     connector: Connector | None = None,
     discoverer: Discoverer | None = None,
+    prober: Prober | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> Report:
@@ -37,7 +39,10 @@ def validate(
     ``options.check_settings`` is set). The SSH password is ``password`` or else the
     environment variable the inventory names (:class:`~validator.errors.InventoryError` when it is named but
     unset); nothing prompts. ``connector`` (how to reach a host) and ``discoverer`` (how to describe one)
-    default to SSH and esxcli; ``progress`` receives a :class:`~validator.progress.ProgressEvent` per step
+    default to SSH and esxcli; ``prober`` (how to probe, :mod:`validator.prober`) to the vmkping batch over
+    those SSH sessions. With ``options.via == "api"`` a prober is required
+    (:func:`validator.vcenter.run.validate_vcenter` builds the vSphere API one) and, unless ``connector`` is
+    given, no SSH connection is opened. ``progress`` receives a :class:`~validator.progress.ProgressEvent` per step
     and per pair, the moment the pair's result is read. Host failures are results in the report, never
     exceptions.
 
@@ -46,7 +51,9 @@ def validate(
     report (``report.interrupted`` set, the pairs without an outcome ``not-probed``): write it, then exit 130.
     """
     checked = checked_options(options or RunOptions())
-    if connector is None:
+    if checked.via != "ssh" and prober is None:
+        raise UsageError(f"probe path {checked.via!r} needs its prober (for 'api': vCenter, --vcenter)")
+    if connector is None and checked.via == "ssh":
         secret = password if password is not None else resolve_password(inventory.ssh)
         connector = SshConnector(inventory.ssh, secret)
     tracker = ProgressTracker(progress or ignore_progress, len(inventory.hosts))
@@ -59,6 +66,7 @@ def validate(
         options=checked,
         tracker=tracker,
         check_settings=checked.check_settings or inventory.check_settings,
+        prober=prober,
         cancel=cancel,
     )
     if report.interrupted:

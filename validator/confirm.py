@@ -9,24 +9,23 @@ confirmed. Failures a second probe cannot change (no route, vmk down, a local MT
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from validator.models import PairResult, PairStatus, Reason
 from validator.options import ProbeOptions
-from validator.parallel import run_parallel
 from validator.planner import indexes_by_source
-from validator.probe import probe_host
-from validator.transport import Executor
+from validator.probe import probe_pairs
+from validator.prober import Prober
 
 RETRIED_REASONS = frozenset({Reason.UNREACHABLE, Reason.LOSS, Reason.ARP, Reason.PATH_MTU})
 
 
-def to_confirm(results: Sequence[PairResult], connected: Mapping[str, Executor]) -> list[int]:
-    """Indexes of the pairs worth a second probe (pure)."""
+def to_confirm(results: Sequence[PairResult], prober: Prober) -> list[int]:
+    """Indexes of the pairs worth a second probe."""
     return [
         i for i, r in enumerate(results)
-        if r.status is PairStatus.FAIL and r.reason in RETRIED_REASONS and r.plan.src_host in connected
+        if r.status is PairStatus.FAIL and r.reason in RETRIED_REASONS and prober.can_probe(r.plan.src_host)
     ]
 
 
@@ -46,22 +45,17 @@ def confirm_failures(
     results: Sequence[PairResult],
     indices: Sequence[int],
     *,
-    executors: Mapping[str, Executor],
+    prober: Prober,
     options: ProbeOptions,
     cancel: threading.Event,
     max_parallel_hosts: int,
 ) -> tuple[list[PairResult], int]:
     """Results with the pairs at ``indices`` probed once more; and how many passed the second time."""
     out = list(results)
-    by_source = indexes_by_source([r.plan for r in out], indices)
-
-    def again(name: str) -> None:
-        chosen = by_source[name]
-        seconds = probe_host(executors[name], [out[i].plan for i in chosen], options, cancel=cancel)
-        for i, second in zip(chosen, seconds, strict=True):
-            out[i] = merge_confirmation(out[i], second)
-
-    if by_source:
-        run_parallel(list(by_source), again, max(1, min(len(by_source), max_parallel_hosts)), cancel)
+    plans = [r.plan for r in out]
+    seconds = probe_pairs(prober, plans, indexes_by_source(plans, indices), options,
+                          max_parallel_hosts=max_parallel_hosts, cancel=cancel)
+    for i, second in seconds.items():
+        out[i] = merge_confirmation(out[i], second)
     recovered = sum(1 for i in indices if out[i].status is PairStatus.PASS)
     return out, recovered

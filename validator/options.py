@@ -13,6 +13,8 @@ from validator import limits
 from validator.errors import UsageError
 from validator.models import VMOTION_NETSTACK, CheckSettings, PairPlan
 
+PROBE_PATHS = ("ssh", "api")  # validator.prober.VIA_SSH, VIA_API
+
 
 @dataclass(frozen=True)
 class ProbeOptions:
@@ -46,6 +48,7 @@ class RunOptions:
     cross_cluster: bool = False  # plan pairs across clusters too (default: within each cluster)
     confirm_failures: bool = True  # probe once more the pairs whose failure a lost packet can explain
     max_parallel_hosts: int = 64
+    via: str = "ssh"  # probe path: "ssh" (vmkping over SSH) or "api" (esxcli network diag ping via vCenter)
 
 
 def checked_options(options: RunOptions) -> RunOptions:
@@ -60,6 +63,8 @@ def checked_options(options: RunOptions) -> RunOptions:
         if probe.mtu is not None:
             limits.MTU.check(probe.mtu)
         limits.PARALLEL_HOSTS.check(options.max_parallel_hosts)
+        if options.via not in PROBE_PATHS:
+            raise ValueError(f"probe path {options.via!r}: want one of {', '.join(PROBE_PATHS)}")
         if options.check_settings is not None:
             checked_settings(options.check_settings)
     except ValueError as exc:

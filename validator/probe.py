@@ -1,73 +1,57 @@
-"""Probe all pairs of one source host in a single SSH session, reading each pair's outcome as it comes.
+"""Probe pairs through a :class:`~validator.prober.Prober`, reading each pair's outcome as it comes.
 
 Per pair, in order: an ARP/ND warm-up (one packet, result ignored), a reachability probe, and a DF
-probe at the pair's MTU. Pairs run in parallel on the host, at most ``concurrency`` at a time. A session
-that is cut off (silence, a broken connection, Ctrl-C) keeps every pair it finished; only the others are
-marked, with the reason.
+probe at the pair's MTU (skipped when nothing came back to the reachability probe). A source host's
+pairs run as one round on that host, at most ``concurrency`` at a time; every host's round runs at once
+(:func:`probe_rounds`), so the mesh costs one round per source, not one per pair. A round that is cut off
+(silence, a broken connection, Ctrl-C) keeps every pair it finished; only the others are marked, with the
+reason. The mesh, the confirmation round and the MTU search all go through :func:`probe_rounds`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from validator.classify import classify_pair, error_result, read_outcome
-from validator.errors import CommandValueError
+from validator.classify import classify_pair, error_result
 from validator.esxi import commands
-from validator.esxi.stream import JobOutput
 from validator.models import PairPlan, PairResult, Reason
 from validator.options import ProbeOptions
-from validator.session import EndKind, SessionEnd, run_jobs
-from validator.transport import Executor
+from validator.parallel import run_parallel
+from validator.prober import EndKind, Job, Ping, Prober, SessionEnd, StepOutput
+from validator.progress import ProgressTracker
 
 WARM, REACH, MTU = "warm", "reach", "mtu"
-SILENCE_FLOOR = 60.0  # seconds without a finished pair before a session is judged stuck, at least
-SILENCE_FACTOR = 4  # ... or this many times the slowest single pair
 NOT_PROBED_DETAIL = "not probed: the run was interrupted before this pair's outcome came back"
 
 PairCallback = Callable[[PairResult], None]
+HostRound = Callable[[str, Sequence[int]], None]
 
 
-def pair_commands(plan: PairPlan, options: ProbeOptions) -> dict[str, str]:
-    """The vmkping commands for one pair, step name -> command."""
-    steps: dict[str, str] = {}
-    netstack, vmk = options.netstack, plan.src_vmk
+def pair_pings(plan: PairPlan, options: ProbeOptions) -> dict[str, Ping]:
+    """The pings of one pair, step name -> ping, in the order they run."""
+    dst = str(plan.dst_ip)
+    steps: dict[str, Ping] = {}
     if options.warmup:
-        steps[WARM] = commands.vmkping(plan.dst_ip, netstack=netstack, vmk=vmk, count=1, timeout=options.timeout)
-    steps[REACH] = commands.vmkping(
-        plan.dst_ip, netstack=netstack, vmk=vmk, count=options.count, interval=options.interval,
-        timeout=options.timeout,
-    )
+        steps[WARM] = Ping(dst, plan.src_vmk, plan.family, 1, options.interval, options.timeout)
+    steps[REACH] = Ping(dst, plan.src_vmk, plan.family, options.count, options.interval, options.timeout)
     size = commands.payload_for_mtu(options.mtu_for(plan), plan.family)
-    steps[MTU] = commands.vmkping(
-        plan.dst_ip, netstack=netstack, vmk=vmk, count=options.count, interval=options.interval,
-        timeout=options.timeout, size=size, df=True,
-    )
+    steps[MTU] = Ping(dst, plan.src_vmk, plan.family, options.count, options.interval, options.timeout,
+                      size=size, df=True)
     return steps
 
 
-def pair_seconds(options: ProbeOptions) -> float:
-    """Upper bound of one pair's chain of probes."""
-    steps = [options.probe_seconds(1)] if options.warmup else []
-    return sum(steps) + 2 * options.probe_seconds()
-
-
-def silence_seconds(options: ProbeOptions) -> float:
-    """How long a session may go without a finished pair before it is stopped."""
-    return max(SILENCE_FLOOR, SILENCE_FACTOR * pair_seconds(options))
-
-
 def probe_host(
-    executor: Executor,
+    prober: Prober,
     plans: Sequence[PairPlan],
     options: ProbeOptions,
     *,
     on_result: PairCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> list[PairResult]:
-    """Probe every pair whose source is this host; failures become error results, never exceptions.
+    """Probe every pair whose source is one host; failures become error results, never exceptions.
 
-    ``on_result`` gets each pair's result as soon as it is known; ``cancel`` stops the session (the pairs
+    ``on_result`` gets each pair's result as soon as it is known; ``cancel`` stops the round (the pairs
     without an outcome are then ``not-probed``).
     """
     if not plans:
@@ -79,40 +63,68 @@ def probe_host(
         if on_result is not None:
             on_result(result)
 
-    jobs: dict[str, dict[str, str]] = {}
-    for i, plan in enumerate(plans):
-        try:
-            jobs[f"p{i}"] = pair_commands(plan, options)
-        except CommandValueError as exc:
-            settle(i, error_result(plan, Reason.PARSE_ERROR, f"refused to build the probe: {exc}"))
+    def on_job(tag: str, outputs: Mapping[str, StepOutput]) -> None:
+        index = int(tag[1:])
+        settle(index, pair_result(plans[index], outputs, options))
 
-    def on_job(job: JobOutput) -> None:
-        index = int(job.tag[1:])
-        settle(index, pair_result(plans[index], job, options))
-
-    end = SessionEnd(EndKind.DONE)
-    if jobs:
-        end = run_jobs(
-            executor, jobs, host=plans[0].src_host, concurrency=options.concurrency,
-            silence=silence_seconds(options), on_job=on_job, gates={REACH}, cancel=cancel,
-        )
+    jobs: dict[str, Job] = {f"p{i}": pair_pings(plan, options) for i, plan in enumerate(plans)}
+    end = prober.run(plans[0].src_host, jobs, concurrency=options.concurrency, on_job=on_job, gate=REACH,
+                     cancel=cancel)
     for i, plan in enumerate(plans):
         if results[i] is None:
             settle(i, unfinished_result(plan, end))
     return [r for r in results if r is not None]
 
 
-def pair_result(plan: PairPlan, job: JobOutput, options: ProbeOptions) -> PairResult:
-    """The verdict from one finished job's framed outputs."""
-    outputs = {name.split("/", 1)[-1]: out for name, out in job.frames.items()}
-    raw = {step: out.stdout for step, out in outputs.items()}
-    reach_out = outputs.get(REACH)
-    if reach_out is None:
+def probe_rounds(
+    by_source: Mapping[str, Sequence[int]],
+    round_on: HostRound,
+    *,
+    max_parallel_hosts: int,
+    cancel: threading.Event,
+) -> None:
+    """Run ``round_on(host, indexes)`` for every source host, as many hosts at once as allowed."""
+    if by_source:
+        run_parallel(list(by_source), lambda host: round_on(host, by_source[host]),
+                     max(1, min(len(by_source), max_parallel_hosts)), cancel)
+
+
+def probe_pairs(
+    prober: Prober,
+    plans: Sequence[PairPlan],
+    indexes_by_host: Mapping[str, Sequence[int]],
+    options: ProbeOptions,
+    *,
+    max_parallel_hosts: int,
+    cancel: threading.Event,
+    tracker: ProgressTracker | None = None,
+) -> dict[int, PairResult]:
+    """The chosen pairs probed, one round per source host, all hosts at once: plan index -> result."""
+    results: dict[int, PairResult] = {}
+
+    def round_on(host: str, indexes: Sequence[int]) -> None:
+        on_result = tracker.pair_done if tracker is not None else None
+        host_results = probe_host(prober, [plans[i] for i in indexes], options, on_result=on_result, cancel=cancel)
+        results.update(zip(indexes, host_results, strict=True))
+        if tracker is not None:
+            failing = sum(1 for r in host_results if r.status.value != "pass")
+            tracker.note(f"{host}: {len(host_results)} pairs probed, {failing} not passing")
+
+    probe_rounds(indexes_by_host, round_on, max_parallel_hosts=max_parallel_hosts, cancel=cancel)
+    return results
+
+
+def pair_result(plan: PairPlan, outputs: Mapping[str, StepOutput], options: ProbeOptions) -> PairResult:
+    """The verdict from one finished job's step outputs."""
+    raw = {step: out.raw for step, out in outputs.items()}
+    reach = outputs.get(REACH)
+    if reach is None:
+        first = next(iter(outputs.values()), None)
+        if first is not None and not first.raw:  # refused before it was sent: say why
+            return classify_pair(plan, first.outcome, None, options.mtu_for(plan), raw)
         return error_result(plan, Reason.PARSE_ERROR, "no output from the reachability probe", raw)
-    reach = read_outcome(reach_out.stdout)
-    mtu_out = outputs.get(MTU)
-    mtu_probe = read_outcome(mtu_out.stdout) if mtu_out is not None else None
-    return classify_pair(plan, reach, mtu_probe, options.mtu_for(plan), raw)
+    mtu = outputs.get(MTU)
+    return classify_pair(plan, reach.outcome, mtu.outcome if mtu is not None else None, options.mtu_for(plan), raw)
 
 
 def unfinished_result(plan: PairPlan, end: SessionEnd) -> PairResult:

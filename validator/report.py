@@ -72,6 +72,7 @@ class Report:
     findings: tuple[Finding, ...] = ()
     schema: str = REPORT_SCHEMA
     interrupted: bool = False  # stopped (Ctrl-C) before every pair was probed: those are ``not-probed``
+    probe: str = "ssh"  # the probe path that measured the pairs: "ssh" (vmkping) or "api" (vSphere API)
 
     @property
     def summary(self) -> Summary:
@@ -235,6 +236,7 @@ def _report_to_dict(report: Report, pairs: bool = True) -> dict[str, Any]:
         "duration_s": report.duration_s,
         "netstack": report.netstack,
         "interrupted": report.interrupted,
+        "probe": report.probe,
         "hosts": [host_to_dict(h) for h in report.hosts],
         "pairs": [_pair(p) for p in report.pairs] if pairs else [],
         "findings": [finding_to_dict(f) for f in report.findings],
@@ -400,6 +402,7 @@ def _report_from_dict(d: Mapping[str, Any]) -> Report:
             ),
             schema=d["schema"],
             interrupted=bool(d.get("interrupted", False)),
+            probe=str(d.get("probe", "ssh")),
         )
     except ValueError as exc:  # a bad address
         raise ReportFormatError(str(exc)) from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -26,9 +26,11 @@ from validator.mtu_discovery import discover_max_mtu
 from validator.options import RunOptions
 from validator.parallel import run_parallel
 from validator.planner import indexes_by_source, plan_mesh
-from validator.probe import NOT_PROBED_DETAIL, probe_host
+from validator.probe import NOT_PROBED_DETAIL, probe_pairs
+from validator.prober import VIA_SSH, Job, JobCallback, Prober, SessionEnd
 from validator.progress import ProgressTracker
 from validator.report import Report
+from validator.ssh_prober import SshProber
 from validator.transport import Connector, Executor
 
 NOT_DISCOVERED = "not discovered: the run was interrupted"
@@ -37,41 +39,54 @@ NOT_DISCOVERED = "not discovered: the run was interrupted"
 def run_validation(
     hosts: Sequence[InventoryHost],
     *,
-    connector: Connector,
+    connector: Connector | None,
     discoverer: Discoverer,
     options: RunOptions,
     tracker: ProgressTracker,
     check_settings: CheckSettings,
+    prober: Prober | None = None,
     cancel: threading.Event | None = None,
 ) -> Report:
-    """Validate the vMotion mesh of ``hosts``; the report carries every failure as a value."""
+    """Validate the vMotion mesh of ``hosts``; the report carries every failure as a value.
+
+    With a ``connector`` each host gets an SSH session for its discovery, kept for probing; without one no
+    connection is opened (the discoverer and ``prober`` work without SSH). ``prober`` defaults to the SSH
+    batch over those sessions.
+    """
     started = datetime.now(UTC)
     clock = time.monotonic()
     cancel = cancel or threading.Event()
     executors: dict[str, Executor] = {}
     workers = max(1, min(len(hosts), options.max_parallel_hosts))
+    active: Prober | None = None
     try:
         described = run_parallel(hosts, lambda h: _describe(h, connector, discoverer, options, tracker),
                                  workers, cancel)
         infos = [d[0] if d is not None else _undiscovered(h, options) for h, d in zip(hosts, described, strict=True)]
         executors = {d[0].name: d[1] for d in described if d is not None and d[1] is not None}
+        active = prober if prober is not None else SshProber(executors, options.probe.netstack)
+        usable = _Usable(active, {info.name for info in infos if info.ok})
         plans = plan_mesh([_plannable(info) for info in infos], cross_cluster=options.cross_cluster)
         if cancel.is_set():
             pair_results = [error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for p in plans]
         else:
-            tracker.planned(len(plans), f"probing {len(plans)} pairs from {len(executors)} host(s)")
-            pair_results = _probe_all(plans, infos, executors, options, tracker=tracker, cancel=cancel)
-        retry = to_confirm(pair_results, executors) if options.confirm_failures and not cancel.is_set() else []
+            sources = len({p.src_host for p in plans if usable.can_probe(p.src_host)})
+            tracker.planned(len(plans), f"probing {len(plans)} pairs from {sources} host(s) over {active.via}")
+            pair_results = _probe_all(plans, infos, usable, options, tracker=tracker, cancel=cancel)
+        retry = to_confirm(pair_results, usable) if options.confirm_failures and not cancel.is_set() else []
         if retry:
             tracker.note(f"probing {len(retry)} failing pair(s) again to confirm them")
             pair_results, recovered = confirm_failures(
-                pair_results, retry, executors=executors, options=options.probe, cancel=cancel,
+                pair_results, retry, prober=usable, options=options.probe, cancel=cancel,
                 max_parallel_hosts=options.max_parallel_hosts,
             )
             tracker.note(f"{recovered} of them passed when probed again")
         if options.discover_mtu and not cancel.is_set():
-            pair_results = discover_max_mtu(executors, pair_results, options.probe, tracker.note, cancel)
+            pair_results = discover_max_mtu(usable, pair_results, options.probe, tracker.note, cancel,
+                                            max_parallel_hosts=options.max_parallel_hosts)
     finally:
+        if active is not None:
+            active.close()
         for executor in executors.values():
             executor.close()
     findings = run_checks(infos, pair_results, options.checks, settings=check_settings)
@@ -83,54 +98,78 @@ def run_validation(
         pairs=tuple(pair_results),
         findings=tuple(findings),
         interrupted=cancel.is_set(),
+        probe=active.via if active is not None else VIA_SSH,
     )
+
+
+class _Usable:
+    """The run's prober, limited to the hosts whose discovery succeeded."""
+
+    def __init__(self, prober: Prober, described: set[str]) -> None:
+        self._prober = prober
+        self._described = described
+        self.via = prober.via
+
+    def can_probe(self, host: str) -> bool:
+        return host in self._described and self._prober.can_probe(host)
+
+    def run(
+        self,
+        host: str,
+        jobs: Mapping[str, Job],
+        *,
+        concurrency: int,
+        on_job: JobCallback,
+        gate: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SessionEnd:
+        return self._prober.run(host, jobs, concurrency=concurrency, on_job=on_job, gate=gate, cancel=cancel)
+
+    def close(self) -> None:
+        self._prober.close()
 
 
 def _probe_all(
     plans: Sequence[PairPlan],
     infos: Sequence[HostInfo],
-    executors: dict[str, Executor],
+    prober: Prober,
     options: RunOptions,
     *,
     tracker: ProgressTracker,
     cancel: threading.Event,
 ) -> list[PairResult]:
-    """Every source host probes its own pairs in one session, all hosts at once; results in plan order."""
+    """Every source host probes its own pairs in one round, all hosts at once; results in plan order."""
     by_source = indexes_by_source(plans)
-    results: list[PairResult | None] = [None] * len(plans)
     statuses = {info.name: info.status for info in infos}
-
-    def probe_source(name: str) -> None:
-        indices = by_source[name]
-        executor = executors.get(name)
-        if executor is None:
-            detail = f"not probed: source host {name} {statuses.get(name, HostStatus.ERROR).value} (see its error)"
-            for i in indices:
-                result = results[i] = error_result(plans[i], Reason.HOST_ERROR, detail)
-                tracker.pair_done(result)
-            tracker.note(f"{name}: {len(indices)} pairs not probed (host not reachable)")
-            return
-        host_results = probe_host(executor, [plans[i] for i in indices], options.probe,
-                                  on_result=tracker.pair_done, cancel=cancel)
-        for i, result in zip(indices, host_results, strict=True):
-            results[i] = result
-        failing = sum(1 for r in host_results if r.status.value != "pass")
-        tracker.note(f"{name}: {len(host_results)} pairs probed, {failing} not passing")
-
-    run_parallel(list(by_source), probe_source, max(1, min(len(by_source), options.max_parallel_hosts)), cancel)
-    return [r if r is not None else error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL)
-            for p, r in zip(plans, results, strict=True)]
+    probed: dict[str, list[int]] = {}
+    results: dict[int, PairResult] = {}
+    for name, indices in by_source.items():
+        if prober.can_probe(name):
+            probed[name] = indices
+            continue
+        detail = f"not probed: source host {name} {statuses.get(name, HostStatus.ERROR).value} (see its error)"
+        for i in indices:
+            result = results[i] = error_result(plans[i], Reason.HOST_ERROR, detail)
+            tracker.pair_done(result)
+        tracker.note(f"{name}: {len(indices)} pairs not probed (host not reachable)")
+    results.update(probe_pairs(prober, plans, probed, options.probe, max_parallel_hosts=options.max_parallel_hosts,
+                               cancel=cancel, tracker=tracker))
+    return [results.get(i) or error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for i, p in enumerate(plans)]
 
 
 def _describe(
-    host: InventoryHost, connector: Connector, discoverer: Discoverer, options: RunOptions, tracker: ProgressTracker
+    host: InventoryHost,
+    connector: Connector | None,
+    discoverer: Discoverer,
+    options: RunOptions,
+    tracker: ProgressTracker,
 ) -> tuple[HostInfo, Executor | None]:
     """Connect, then ask the discoverer; the session stays open for probing when the host is usable."""
     target = host.target
     executor: Executor | None = None
     connect_error: TransportError | None = None
     try:
-        executor = connector.connect(target)
+        executor = connector.connect(target) if connector is not None else None
     except TransportError as exc:
         connect_error = exc
     context = HostContext(host=host, netstack=options.probe.netstack, executor=executor, connect_error=connect_error)

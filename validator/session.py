@@ -11,34 +11,15 @@ import codecs
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 
 from validator.errors import TransportError
 from validator.esxi import batch
 from validator.esxi.stream import FrameReader, JobOutput
+from validator.prober import EndKind, SessionEnd
 from validator.transport import Executor, StreamingExecutor, start_script
 
 MAX_SESSION_BYTES = 64 * 1024 * 1024  # read from one host in one session, at most
 POLL_SECONDS = 0.2  # how often a waiting session looks at the cancel event
-
-
-class EndKind(StrEnum):
-    DONE = "done"  # every job finished
-    SILENT = "silent"  # no job finished for too long
-    ENDED = "ended"  # the output ended before every job finished
-    TOO_MUCH = "too-much"  # the host printed more than the session may read
-    INTERRUPTED = "interrupted"  # the run was cancelled
-    FAILED = "failed"  # the session could not be started or broke
-
-
-@dataclass(frozen=True)
-class SessionEnd:
-    """How a session ended; ``message`` is one line for an admin, ``noise`` the host's stray output."""
-
-    kind: EndKind
-    message: str = ""
-    noise: str = ""
 
 
 def run_jobs(

@@ -81,7 +81,8 @@ def leftovers(lab: LabState, timeout: float = 5.0) -> dict[str, list[str]]:
 
 
 def test_a_host_hung_half_way_keeps_its_finished_pairs(lab: LabState, monkeypatch: pytest.MonkeyPatch) -> None:
-    from validator import probe, validate
+    from validator import prober as probe
+    from validator import validate
     from validator.inventory import load_inventory
     from validator.models import PairStatus, Reason
     from validator.options import ProbeOptions, RunOptions
