@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from reports.next_steps import StepIndex, command_lines, index_steps, step_title, steps_of
 from reports.view import describe, endpoint, printable
-from validator.remediation import NextStep
 from validator.models import Family, Finding, PairResult, PairStatus, Severity
+from validator.remediation import NextStep
 from validator.report import Report
 
 NAME = "junit"

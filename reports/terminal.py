@@ -15,6 +15,7 @@ from ipaddress import ip_address
 
 from tabulate import tabulate
 
+from reports.next_steps import command_lines, step_title, steps_of
 from reports.view import (
     ROUTED_MARK,
     SHORT_CODES,
@@ -30,7 +31,6 @@ from reports.view import (
     reason_counts,
     summary_line,
 )
-from reports.next_steps import command_lines, step_title, steps_of
 from validator.models import Family, PairStatus, Severity
 from validator.report import Report
 
