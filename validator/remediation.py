@@ -13,6 +13,7 @@ one step listing the forty pairs.
 from __future__ import annotations
 
 import re
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -94,9 +95,17 @@ class NextStep:
         }
 
 
+_last: tuple[weakref.ref[Report], tuple[NextStep, ...]] | None = None
+
+
 def for_report(report: Report) -> tuple[NextStep, ...]:
-    """The next steps of a report."""
-    return next_steps(report.hosts, report.pairs, report.findings)
+    """The next steps of a report (the last report's are kept: writing every format computes them once)."""
+    global _last  # noqa: PLW0603 - a one-entry cache
+    if _last is not None and _last[0]() is report:
+        return _last[1]
+    steps = next_steps(report.hosts, report.pairs, report.findings)
+    _last = (weakref.ref(report), steps)
+    return steps
 
 
 def next_steps(
@@ -134,15 +143,15 @@ class _Facts:
         self.pairs = {p.plan.key: p for p in pairs}
         self.findings = findings
         self.flagged = {(f.check, f.host, f.vmk) for f in findings if f.host}
-
+        self._vmks: dict[tuple[str, str], Vmk] = {}
+        for h in hosts:
+            for v in reversed(all_vmks(h)):  # the probed stack's vmk wins a name both stacks list
+                self._vmks[(h.name, v.name)] = v
     def host(self, name: str) -> HostInfo | None:
         return self.hosts.get(name)
 
     def vmk(self, host: str, name: str | None) -> Vmk | None:
-        info = self.hosts.get(host)
-        if info is None or name is None:
-            return None
-        return next((v for v in all_vmks(info) if v.name == name), None)
+        return None if name is None else self._vmks.get((host, name))
 
     def network(self, host: str, vmk: str, family: Family) -> Network | None:
         found = self.vmk(host, vmk)
@@ -822,35 +831,39 @@ def _lost(facts: _Facts, pair: PairResult, what: str) -> tuple[StepKey, Maker]:
     return key, make
 
 
-def _path_mtu_steps(facts: _Facts, plan: _Plan) -> Steps:
+def _path_mtu_steps(facts: _Facts, plan: _Plan) -> list[tuple[StepKey, Maker]]:
     """Path-MTU pairs by where the small hop must be: a subnet every failing path touches, else two subnets."""
-    edges: dict[frozenset[Network], list[PairResult]] = {}
+    edges: dict[frozenset[str], list[PairResult]] = {}
     for pair in plan.path_mtu:
         p = pair.plan
-        a = _subnet(facts, p.src_host, p.src_vmk, p.src_ip, p.family)
-        b = _subnet(facts, p.dst_host, p.dst_vmk, p.dst_ip, p.family)
+        a = str(_subnet(facts, p.src_host, p.src_vmk, p.src_ip, p.family))
+        b = str(_subnet(facts, p.dst_host, p.dst_vmk, p.dst_ip, p.family))
         edges.setdefault(frozenset((a, b)), []).append(pair)
+    degree = Counter(net for edge in edges if len(edge) == 2 for net in edge)
     made: list[tuple[StepKey, Maker]] = []
     while edges:
-        degree = Counter(net for edge in edges if len(edge) == 2 for net in edge)
-        hub, count = degree.most_common(1)[0] if degree else (None, 0)
-        if hub is not None and count >= 2:
+        hub, count = degree.most_common(1)[0] if degree else ("", 0)
+        if count >= 2:
             taken = [e for e in edges if hub in e and len(e) == 2]
             key: StepKey = ("path-mtu", "into", hub)
             pairs = [pair for e in taken for pair in edges.pop(e)]
-            others = sorted({str(n) for e in taken for n in e if n != hub})
+            degree.subtract(net for e in taken for net in e)
+            others = sorted({n for e in taken for n in e if n != hub})
             made.append((key, _path_mtu_maker(f"every routed path between {hub} and {' and '.join(others)}", pairs,
                                               f"the hop in front of {hub} (its router's uplink and the switch ports "
                                               "toward it), which all these paths share")))
         else:
             edge = next(iter(edges))
             pairs = edges.pop(edge)
-            nets = sorted(str(n) for n in edge)
+            if len(edge) == 2:
+                degree.subtract(edge)
+            nets = sorted(edge)
             key = ("path-mtu", *nets)
             where = (f"the segment {nets[0]} (the vSwitch uplinks and physical switch ports)" if len(nets) == 1
                      else f"the hops between {nets[0]} and {nets[1]}")
             made.append((key, _path_mtu_maker(f"paths {'on' if len(nets) == 1 else 'between'} {' and '.join(nets)}",
                                               pairs, where)))
+        degree = +degree  # drop the subnets no edge touches any more
         plan.path_mtu_groups[key] = pairs
     return made
 
