@@ -92,7 +92,7 @@ def test_host_text_in_steps_is_made_printable() -> None:
 
 
 def test_fix_script_writes_a_reviewable_script_per_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["fix-script", str(DEMO), "-o", str(tmp_path / "fix")], capsys)
+    code, out, _ = run_cli(["fix-script", str(DEMO), "-o", str(tmp_path / "fix")], capsys)
     assert code == 0 and "nothing has been run" in out
     written = sorted(p.name for p in (tmp_path / "fix").iterdir())
     assert written == ["fix-esx02.sh", "fix-esx03.sh", "fix-esx05.sh", "fix-esx06.sh", "fix-esx08.sh",

@@ -8,7 +8,7 @@ import pytest
 
 from checks import BUILTIN_CHECKS, run_checks
 from tests.factories import make_cluster, make_finding, make_host, make_pair, make_report, make_vmk
-from validator.models import Family, HostInfo, PairResult, PairStatus, Reason, Severity
+from validator.models import HostInfo, PairResult, PairStatus, Reason, Severity
 from validator.remediation import (
     _FINDING_HANDLERS,
     GATEWAY_MTU,
