@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reports.next_steps import command_lines, index_steps, step_title, steps_of
 from reports.view import SHORT_CODES, Matrix, describe, matrices, printable, reason_label
 from validator.models import PairResult, PairStatus, Reason
 from validator.report import Report
 
 PAIR_FIELDS = (
     "src", "dst", "kind", "detail", "loss", "rtt_min", "rtt_avg", "rtt_max",
-    "ttl", "routed", "mtu_tested", "mtu_ok", "max_mtu", "raw",
+    "ttl", "routed", "mtu_tested", "mtu_ok", "max_mtu", "raw", "next",
 )  # fmt: skip
 RAW_BUDGET = 1_000_000  # characters of raw output kept for passing pairs, all together
 RAW_PER_PAIR = 8_000  # characters of raw output kept per pair
@@ -108,6 +109,8 @@ def payload(report: Report) -> dict[str, Any]:
         host_index.setdefault(host.name, len(host_index))
     mtus = {(h.name, v.name): v.mtu for h in report.hosts for v in h.vmks}
     keep_pass_raw = _keep_pass_raw(report.pairs)
+    steps = steps_of(report)
+    step_index = index_steps(steps)
     out_matrices = []
     for m in matrices(report):
         endpoints = _ordered_endpoints(m)
@@ -127,7 +130,7 @@ def payload(report: Report) -> dict[str, Any]:
                     index[src], index[dst], list(kinds).index(kind["label"]), strings.ref(detail),
                     _num(pair.loss_pct), _num(pair.rtt_min_ms), _num(pair.rtt_avg_ms), _num(pair.rtt_max_ms),
                     pair.ttl, _flag(pair.routed), pair.mtu_tested, _flag(pair.mtu_ok), pair.max_mtu,
-                    strings.ref(raw),
+                    strings.ref(raw), step_index.for_pair(pair),
                 ]
             )  # fmt: skip
         for name, _ in endpoints:
@@ -148,4 +151,6 @@ def payload(report: Report) -> dict[str, Any]:
         "strings": strings.items,
         "passRaw": keep_pass_raw,
         "fields": list(PAIR_FIELDS),
+        "steps": [{"title": step_title(s), "lines": [f"{label}: {text}" for label, text in command_lines(s)]}
+                  for s in steps],
     }

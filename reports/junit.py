@@ -24,8 +24,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from reports.next_steps import StepIndex, command_lines, index_steps, step_title, steps_of
 from reports.view import describe, endpoint, printable
 from validator.models import Family, Finding, PairResult, PairStatus, Severity
+from validator.remediation import NextStep
 from validator.report import Report
 
 NAME = "junit"
@@ -80,13 +82,31 @@ class _Counts:
         return {"tests": str(self.tests), "failures": str(self.failures), "errors": str(self.errors)}
 
 
-def _pair_case(pair: PairResult, classname: str) -> ET.Element:
+@dataclass(frozen=True)
+class _Steps:
+    """The report's next steps and which of them address each pair and finding."""
+
+    steps: tuple[NextStep, ...]
+    index: StepIndex
+
+    def text(self, numbers: Sequence[int]) -> str:
+        """``Next steps:`` and each step with its commands, or ``""``."""
+        lines = []
+        for n in numbers:
+            step = self.steps[n]
+            lines.append(f"- {step_title(step)}")
+            lines += [f"  {label}: {text}" for label, text in command_lines(step)]
+        return xml_text("Next steps:\n" + "\n".join(lines), keep_newlines=True) + "\n" if lines else ""
+
+
+def _pair_case(pair: PairResult, classname: str, steps: _Steps) -> ET.Element:
     case = ET.Element("testcase", {"name": pair_name(pair), "classname": classname})
     if pair.status is not PairStatus.PASS:
         tag = "error" if pair.status is PairStatus.ERROR else "failure"
         kind = pair.reason.value if pair.reason else pair.status.value
         outcome = ET.SubElement(case, tag, {"type": kind, "message": xml_text(describe(pair))})
-        outcome.text = raw_output(pair)
+        next_steps = steps.text(steps.index.for_pair(pair))
+        outcome.text = (next_steps + "\n" if next_steps else "") + raw_output(pair)
     return case
 
 
@@ -104,7 +124,7 @@ def _properties(values: dict[str, str | None]) -> ET.Element:
     return props
 
 
-def _host_suites(report: Report) -> Iterable[tuple[ET.Element, _Counts]]:
+def _host_suites(report: Report, steps: _Steps) -> Iterable[tuple[ET.Element, _Counts]]:
     hosts = {h.name: h for h in report.hosts}
     sources = list(dict.fromkeys([*hosts, *(p.plan.src_host for p in report.pairs)]))
     for source in sources:
@@ -115,7 +135,7 @@ def _host_suites(report: Report) -> Iterable[tuple[ET.Element, _Counts]]:
             failures=sum(1 for p in pairs if p.status is PairStatus.FAIL),
             errors=sum(1 for p in pairs if p.status is PairStatus.ERROR),
         )
-        suite = _suite(source, [_pair_case(p, classname) for p in pairs], counts, report.duration_s)
+        suite = _suite(source, [_pair_case(p, classname, steps) for p in pairs], counts, report.duration_s)
         host = hosts.get(source)
         info: dict[str, str | None] = {"netstack": report.netstack, "started_at": report.started_at}
         if host is not None:
@@ -130,21 +150,22 @@ def finding_name(finding: Finding) -> str:
     return xml_text(f"[{finding.check}] {where}")
 
 
-def _finding_suite(report: Report) -> tuple[ET.Element, _Counts]:
+def _finding_suite(report: Report, steps: _Steps) -> tuple[ET.Element, _Counts]:
     cases = []
     seen: dict[str, int] = {}
-    for f in report.findings:
+    for index, f in enumerate(report.findings):
         name = finding_name(f)
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:  # two findings of one check on one place stay two testcases
             name = f"{name} #{seen[name]}"
         case = ET.Element("testcase", {"name": name, "classname": f"{FINDINGS_SUITE}.{xml_text(f.check)}"})
         message = xml_text(f.message)
+        next_steps = steps.text(steps.index.for_finding(index))
         if f.severity is Severity.ERROR:
             failure = ET.SubElement(case, "failure", {"type": f.severity.value, "message": message})
-            failure.text = message + "\n"
+            failure.text = message + "\n" + next_steps
         else:
-            ET.SubElement(case, "system-out").text = f"{f.severity.value}: {message}\n"
+            ET.SubElement(case, "system-out").text = f"{f.severity.value}: {message}\n{next_steps}"
         cases.append(case)
     failures = sum(1 for f in report.findings if f.severity is Severity.ERROR)
     counts = _Counts(tests=len(cases), failures=failures, errors=0)
@@ -153,7 +174,9 @@ def _finding_suite(report: Report) -> tuple[ET.Element, _Counts]:
 
 def render(report: Report, **_options: object) -> str:
     """The report as a JUnit XML document (UTF-8, with declaration)."""
-    suites = [*_host_suites(report), _finding_suite(report)]
+    found = steps_of(report)
+    steps = _Steps(found, index_steps(found))
+    suites = [*_host_suites(report, steps), _finding_suite(report, steps)]
     total = _Counts(
         tests=sum(c.tests for _, c in suites),
         failures=sum(c.failures for _, c in suites),

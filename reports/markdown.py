@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from reports.next_steps import command_lines, step_title, steps_of
 from reports.view import describe, interrupted_note, printable, summary_line
 from validator.models import Severity
 from validator.report import Report
@@ -22,6 +23,32 @@ def escape(text: str) -> str:
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _code_block(lines: list[str]) -> list[str]:
+    """Lines as a fenced code block whose fence no line can close."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "sh", *lines, fence]
+
+
+def _next_steps(report: Report) -> list[str]:
+    """Numbered next steps; each step's commands in a code block, checks as sub-items."""
+    steps = steps_of(report)
+    if not steps:
+        return []
+    lines = [f"## Next steps ({len(steps)})", ""]
+    for n, step in enumerate(steps, 1):
+        lines.append(f"{n}. {escape(step_title(step))}")
+        commands = [(label, text) for label, text in command_lines(step) if label != "check"]
+        if commands:
+            lines.append("")
+            block = [line for label, text in commands for line in (f"# {label}", text)]
+            lines += ["   " + line for line in _code_block(block)]
+            lines.append("")
+        lines += [f"   - check: {escape(text)}" for label, text in command_lines(step) if label == "check"]
+    lines.append("")
     return lines
 
 
@@ -73,6 +100,8 @@ def render(report: Report, **_options: object) -> str:
     else:
         lines.append("None.")
     lines.append("")
+
+    lines += _next_steps(report)
 
     bad = [h for h in report.hosts if not h.ok]
     if bad:

@@ -15,6 +15,7 @@ from ipaddress import ip_address
 
 from tabulate import tabulate
 
+from reports.next_steps import command_lines, step_title, steps_of
 from reports.view import (
     ROUTED_MARK,
     SHORT_CODES,
@@ -192,6 +193,22 @@ def _legend(
     return lines
 
 
+def _next_steps(report: Report, width: int, color: bool, limit: int) -> list[str]:
+    """Numbered next steps, each with what it clears, then its commands and checks."""
+    steps = steps_of(report)
+    if not steps:
+        return []
+    lines = [_paint(f"Next steps ({len(steps)})", "title", color)]
+    for n, step in enumerate(steps[:limit], 1):
+        lines += _wrap(f"{n}. {step_title(step)}", width, indent="  ", hang="   ")
+        for label, text in command_lines(step):
+            lines += _wrap(f"{label}: {text}", width, indent="     ", hang="    ")
+    if len(steps) > limit:
+        lines.append(f"  ... and {len(steps) - limit} more: every step is in report.json (-o DIR) and fix-script")
+    lines.append("")
+    return lines
+
+
 def render(
     report: Report, *, width: int | None = None, color: bool = False, max_groups: int = 40, **_options: object
 ) -> str:
@@ -242,6 +259,8 @@ def render(
     else:
         lines.append(_paint("Findings: none", "title", color))
     lines.append("")
+
+    lines += _next_steps(report, width, color, max_groups)
 
     bad_hosts = [h for h in report.hosts if not h.ok]
     if bad_hosts:

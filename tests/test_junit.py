@@ -137,7 +137,9 @@ def test_findings_suite_error_findings_fail_others_pass() -> None:
     assert cases["[gateway] esx02"].get("classname") == "findings.gateway"
     warning = cases["[vmk_disabled] esx03:vmk2"]
     assert warning.find("failure") is None
-    assert warning.findtext("system-out") == "warning: esx03:vmk2 is disabled\n"
+    out = warning.findtext("system-out") or ""
+    assert out.startswith("warning: esx03:vmk2 is disabled\nNext steps:\n")
+    assert "on esx03: esxcli network ip interface set -i vmk2 -e true" in out
 
 
 def test_duplicate_finding_names_stay_distinct() -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from reports.view import printable
 from validator.api import validate
+from validator.cli_fix_script import add_fix_script_parser
 from validator.cli_lab import add_lab_parser
 from validator.errors import (
     Interrupted,
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     checks = sub.add_parser("checks", help="list the configuration checks")
     checks.set_defaults(func=cmd_checks)
 
+    add_fix_script_parser(sub)
     add_lab_parser(sub)
     return parser
 

@@ -240,6 +240,7 @@ def _report_to_dict(report: Report, pairs: bool = True) -> dict[str, Any]:
         "hosts": [host_to_dict(h) for h in report.hosts],
         "pairs": [_pair(p) for p in report.pairs] if pairs else [],
         "findings": [finding_to_dict(f) for f in report.findings],
+        "remediation": _remediation(report),
         "summary": {
             "pairs": s.pairs,
             "pass": s.passed,
@@ -249,6 +250,13 @@ def _report_to_dict(report: Report, pairs: bool = True) -> dict[str, Any]:
             "findings_error": s.findings_error,
         },
     }
+
+
+def _remediation(report: Report) -> list[dict[str, Any]]:
+    """The report's next steps (computed from it: an older report without them gets them too)."""
+    from validator.remediation import for_report
+
+    return [step.to_dict() for step in for_report(report)]
 
 
 def iter_report_json(report: Report) -> Iterator[str]:
@@ -264,6 +272,9 @@ def iter_report_json(report: Report) -> Iterator[str]:
                 yield ("    " if i == 0 else ",\n    ") + json.dumps(_pair(pair), ensure_ascii=False,
                                                                      separators=(",", ":"))
             yield "\n  ]"
+        elif key == "remediation" and value:  # one line per step: its pair list may be long
+            yield "[\n    " + ",\n    ".join(json.dumps(step, ensure_ascii=False, separators=(",", ":"))
+                                          for step in value) + "\n  ]"
         else:
             yield json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
         yield ",\n" if n < len(doc) - 1 else "\n"

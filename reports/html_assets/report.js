@@ -335,6 +335,18 @@
     row("Source MTU", fmt(eps[p[F.src]][3]));
     row("Dest. MTU", fmt(eps[p[F.dst]][3]));
     box.appendChild(dl);
+    var next = p[F.next] || [];
+    if (next.length) {
+      box.appendChild(el("h3", null, "Next steps"));
+      var ul = el("ul", "next-steps");
+      ul.id = "detail-next";
+      next.forEach(function (n) {
+        var step = DATA.steps[n], li = el("li", null, step.title);
+        step.lines.forEach(function (text) { li.appendChild(el("div", "step-line", text)); });
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }
     box.appendChild(el("h3", null, "Raw vmkping output"));
     var raw = str(p[F.raw]);
     var pre = el("pre", "raw", raw || (kind.pass && !DATA.passRaw ?

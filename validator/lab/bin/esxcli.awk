@@ -9,11 +9,16 @@
 #             ... network ip route ipv4 list [-N STACK]     (default: defaultTcpipStack)
 #             ... network ip route ipv6 list [-N STACK]
 #             ... network ip interface tag get -i vmkN
+#             ... network ip interface tag add|remove -i vmkN -t TAG        (rewrites vmks.tsv)
+#             ... network ip route ipv4|ipv6 add|remove -N STACK -n default|::/0 -g GW
+#                 (sets the stack's kernel default routes in its namespace, rewrites netstacks.tsv)
 
 BEGIN {
     split("network ip netstack list|network ip interface list|network ip interface ipv4 get|" \
           "network ip interface ipv6 address list|network ip route ipv4 list|network ip route ipv6 list|" \
-          "network ip interface tag get", cl, "|")
+          "network ip interface tag get|network ip interface tag add|network ip interface tag remove|" \
+          "network ip route ipv4 add|network ip route ipv4 remove|network ip route ipv6 add|" \
+          "network ip route ipv6 remove", cl, "|")
     for (i in cl) {
         CMD[cl[i]] = 1
         n = split(cl[i], w, " ")
@@ -26,6 +31,10 @@ BEGIN {
     OPTS["network ip route ipv4 list"] = " netstack "
     OPTS["network ip route ipv6 list"] = " netstack "
     OPTS["network ip interface tag get"] = " interface-name "
+    OPTS["network ip interface tag add"] = " interface-name tagname "
+    OPTS["network ip interface tag remove"] = " interface-name tagname "
+    OPTS["network ip route ipv4 add"] = OPTS["network ip route ipv4 remove"] = " netstack network gateway "
+    OPTS["network ip route ipv6 add"] = OPTS["network ip route ipv6 remove"] = " netstack network gateway "
 
     fmt = "text"
     a = 1
@@ -57,6 +66,9 @@ BEGIN {
         else if (o ~ /^-[A-Za-z]./) { v = substr(o, 3); sub(/^=/, "", v); o = substr(o, 1, 2); hasv = 1 }
         if (o == "-N" || o == "--netstack") name = "netstack"
         else if (o == "-i" || o == "--interface-name") name = "interface-name"
+        else if (o == "-t" || o == "--tagname") name = "tagname"
+        else if (o == "-n" || o == "--network") name = "network"
+        else if (o == "-g" || o == "--gateway") name = "gateway"
         else fail("Invalid option " o)
         if (index(OPTS[cmd], " " name " ") == 0) fail("Invalid option " o)
         if (!hasv) {
@@ -86,6 +98,10 @@ BEGIN {
     else if (cmd == "network ip route ipv4 list") route_list(4)
     else if (cmd == "network ip route ipv6 list") route_list(6)
     else if (cmd == "network ip interface tag get") { tag_get(); exit 0 }
+    else if (cmd ~ /^network ip interface tag (add|remove)$/) { tag_change(lastword(cmd)); exit 0 }
+    else if (cmd ~ /^network ip route ipv[46] (add|remove)$/) {
+        route_change(substr(cmd, 21, 1), lastword(cmd)); exit 0
+    }
     output()
     exit 0
 }
@@ -244,6 +260,94 @@ function tag_get(    t, n, tags, i, s) {
         print "   </list>"
         xml_tail()
     }
+}
+
+# ---- changes (the commands a fix script runs) ---------------------------------------------------
+
+function shq(v) { gsub(/'/, "'\\''", v); return "'" v "'" }
+
+# Replace `file` by what `text` holds (written next to it, then renamed over it).
+function rewrite(file, text,    tmp) {
+    tmp = file ".new"
+    printf "%s", text > tmp
+    close(tmp)
+    if (system("mv -f " shq(tmp) " " shq(file)) != 0) fail("cannot update " file)
+}
+
+function vmks_text(    i, j, s, line) {
+    s = ""
+    for (i = 1; i <= VL_NV; i++) {
+        line = VL_V[i, 1]
+        for (j = 2; j <= 13; j++) line = line "\t" VL_V[i, j]
+        s = s line "\n"
+    }
+    return s
+}
+
+function stacks_text(    i, j, s, line) {
+    s = ""
+    for (i = 1; i <= VL_NS; i++) {
+        line = VL_S[i, 1]
+        for (j = 2; j <= 5; j++) line = line "\t" VL_S[i, j]
+        s = s line "\n"
+    }
+    return s
+}
+
+function tag_change(op,    tag, v, n, tags, i, out, seen) {
+    if (ifc == "") fail("Missing required parameter -i|--interface-name")
+    tag = OPT["tagname"]
+    if (tag == "") fail("Missing required parameter -t|--tagname")
+    if (tag !~ /^[A-Za-z][A-Za-z0-9_]*$/) fail("Invalid tag name: " tag)
+    v = VL_VI[ifc]
+    n = (VL_V[v, 12] == "-") ? 0 : split(VL_V[v, 12], tags, ",")
+    out = ""; seen = 0
+    for (i = 1; i <= n; i++) {
+        if (tolower(tags[i]) == tolower(tag)) { seen = 1; if (op == "remove") continue }
+        out = out (out == "" ? "" : ",") tags[i]
+    }
+    if (op == "add" && !seen) out = out (out == "" ? "" : ",") tag
+    VL_V[v, 12] = (out == "") ? "-" : out
+    rewrite(hostdir "/vmks.tsv", vmks_text())
+}
+
+# The stack's default route through every enabled vmk that has the gateway on-link and no override
+# of its own, in the main table (metric = vmk number) and the vmk's source table (100 + number),
+# as the lab builds them.
+function route_change(fam, op,    key, s, gw, net, f, i, num, lines, verb, dflt, ok, file, h, o, lock) {
+    key = (stack == "") ? "defaultTcpipStack" : stack
+    s = VL_SI[key]
+    gw = OPT["gateway"]; net = OPT["network"]
+    if (gw == "") fail("Missing required parameter -g|--gateway")
+    if (net == "") fail("Missing required parameter -n|--network")
+    if (fam == 4 && !vl_ip4(gw, o)) fail("Invalid IPv4 address: " gw)
+    if (fam == 6 && !vl_ip6(gw, h)) fail("Invalid IPv6 address: " gw)
+    if (fam == 4 && net != "default" && net != "0.0.0.0/0") fail("Only the default route is emulated: " net)
+    if (fam == 6 && net != "default" && net != "::/0") fail("Only the default route is emulated: " net)
+    f = (fam == 4) ? 3 : 4
+    if (op == "add" && VL_S[s, f] != "-") fail("Unable to add route: a default route already exists")
+    if (op == "remove" && VL_S[s, f] != gw) fail("Unable to remove route: no default route via " gw)
+    dflt = (fam == 4) ? "default" : "::/0"
+    verb = (op == "add") ? "replace" : "del"
+    lines = ""; ok = 0
+    for (i = 1; i <= VL_NV; i++) {
+        if (VL_V[i, 2] != key || VL_V[i, 7] != "true" || (fam == 4 && VL_V[i, 10] != "-")) continue
+        if (fam == 4 && (VL_V[i, 8] == "-" || !vl_in4(gw, VL_V[i, 8], VL_V[i, 9]))) continue
+        if (fam == 6 && vl_onlink(key, gw, 6) != VL_V[i, 1]) continue
+        num = substr(VL_V[i, 1], 4) + 0
+        lock = (fam == 4 && op == "add") ? " mtu lock " VL_V[i, 6] : ""
+        lines = lines "route " verb " " dflt " via " gw " dev " VL_V[i, 1] " metric " num lock "\n"
+        lines = lines "route " verb " " dflt " via " gw " dev " VL_V[i, 1] " table " (100 + num) lock "\n"
+        ok = 1
+    }
+    if (!ok) fail("Unable to " op " route: gateway " gw " is not on the subnet of an enabled vmk of " key)
+    file = hostdir "/routes.batch"
+    printf "%s", lines > file
+    close(file)
+    if (system("nsenter --net=" shq("/run/netns/" VL_S[s, 2]) " ip -" fam " -batch " shq(file)) != 0)
+        fail("Unable to " op " route via " gw)
+    VL_S[s, f] = (op == "add") ? gw : "-"
+    rewrite(hostdir "/netstacks.tsv", stacks_text())
 }
 
 # ---- formatters --------------------------------------------------------------------------------
