@@ -138,6 +138,8 @@ def test_no_gateway_says_so_on_its_routed_pairs() -> None:
     b = make_host("esx02", [make_vmk("vmk1", "198.19.2.11/24")], gateway="198.19.2.1")
     [noted] = point_at_gateways([make_pair(a, "vmk1", b, "vmk1", PairStatus.FAIL, Reason.NO_ROUTE)], [a, b])
     assert noted.detail is not None and noted.detail.startswith("the source has no IPv4 gateway on the vmotion")
+    [back] = point_at_gateways([make_pair(b, "vmk1", a, "vmk1", PairStatus.FAIL, Reason.UNREACHABLE)], [a, b])
+    assert back.detail is not None and back.detail.startswith("the destination has no IPv4 gateway")
 
 
 def test_report_json_keeps_the_probes_and_old_reports_load() -> None:

@@ -246,9 +246,13 @@ def _gateway_note(pair: PairResult, hosts: Mapping[str, HostInfo]) -> str | None
         if probe is not None and probe.mtu_ok is False and pair.reason is Reason.PATH_MTU:
             return (f"DF packets of {probe.mtu} bytes do not reach the source's gateway {probe.gateway} either: "
                     "fix the MTU between the source vmk and its gateway first")
-    if dst is not None and dst.ok:
+    if dst is not None and dst.ok and pair.reason is Reason.UNREACHABLE:
+        vmk = next((v for v in dst.vmks if v.name == plan.dst_vmk), None)
+        if vmk is not None and vmk.enabled and vmk_gateway(dst, vmk, plan.family) is None:
+            return (f"the destination has no {plan.family.label} gateway on the {dst.netstack} stack, so replies "
+                    "have no way back: fix that first")
         probe = dst.gateway_probe(plan.dst_vmk, plan.family)
-        if probe is not None and probe.reachable is False and pair.reason is not Reason.PATH_MTU:
+        if probe is not None and probe.reachable is False:
             return (f"the destination's gateway {probe.gateway} does not answer, so replies have no way back: "
                     "fix that first")
     return None
