@@ -53,6 +53,8 @@ BUILTIN_CHECKS: dict[str, str] = {
     "extra_services": "checks.extra_services:extra_services",
     "vmk_disabled": "checks.vmk_disabled:vmk_disabled",
     "gateway": "checks.gateway:gateway",
+    "gateway_unreachable": "checks.gateway_unreachable:gateway_unreachable",
+    "gateway_mtu": "checks.gateway_mtu:gateway_mtu",
     "duplicate_ip": "checks.duplicate_ip:duplicate_ip",
     "mtu_consistency": "checks.mtu_consistency:mtu_consistency",
     "rtt": "checks.rtt:rtt",

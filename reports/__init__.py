@@ -3,7 +3,8 @@
 A format module declares ``NAME`` (what ``--format`` takes), ``FILENAME`` (what ``-o DIR`` writes) and
 ``render(report, **options) -> str``; options a format does not use are ignored. A format whose output
 grows with the pairs may also declare ``write(report, stream, **options)``, used for files and stdout so
-that the whole text never has to sit in memory. Modules are imported
+that the whole text never has to sit in memory. A format that writes more than one file names the others in
+``EXTRA_FILES`` (file name -> ``write(report, stream, **options)``); only ``-o DIR`` writes them. Modules are imported
 when a format is first asked for, so a run that prints the table never loads the HTML renderer.
 """
 
@@ -31,6 +32,7 @@ FORMAT_MODULES: dict[str, str] = {
     "markdown": "reports.markdown",
     "junit": "reports.junit",
     "html": "reports.html",
+    "csv": "reports.csv_report",
 }
 
 FILE_OPTIONS: dict[str, object] = {"width": 120, "color": False}  # a table written to a file
@@ -44,6 +46,7 @@ class ReportFormat:
     filename: str
     render: Callable[..., str]
     write: Callable[..., None] | None = None
+    extra_files: tuple[tuple[str, Callable[..., None]], ...] = ()  # (file name, writer) besides ``filename``
 
     def write_to(self, report: Report, stream: TextIO, **options: object) -> None:
         """The format written to ``stream``, piece by piece when the format can."""
@@ -62,7 +65,8 @@ def get_format(name: str) -> ReportFormat:
         raise UsageError(f"unknown report format {name!r}; valid formats: {', '.join(FORMAT_MODULES)}")
     module = importlib.import_module(module_name)
     return ReportFormat(name=module.NAME, filename=module.FILENAME, render=module.render,
-                        write=getattr(module, "write", None))
+                        write=getattr(module, "write", None),
+                        extra_files=tuple(getattr(module, "EXTRA_FILES", {}).items()))
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -103,6 +107,13 @@ def _writer(fmt: ReportFormat, report: Report) -> Callable[[TextIO], None]:
     return write
 
 
+def _extra_writer(write: Callable[..., None], report: Report) -> Callable[[TextIO], None]:
+    def write_file(stream: TextIO) -> None:
+        write(report, stream, **FILE_OPTIONS)
+
+    return write_file
+
+
 def write_reports(report: Report, out_dir: Path, names: Iterable[str] = ("json", "markdown")) -> list[Path]:
     """Write one file per format into ``out_dir`` (created if needed); return their paths in order.
 
@@ -116,4 +127,8 @@ def write_reports(report: Report, out_dir: Path, names: Iterable[str] = ("json",
         path = out_dir / fmt.filename
         write_atomic(path, _writer(fmt, report))
         written.append(path)
+        for filename, write in fmt.extra_files:
+            extra = out_dir / filename
+            write_atomic(extra, _extra_writer(write, report))
+            written.append(extra)
     return written

@@ -31,6 +31,8 @@ BUILTINS = [
     "extra_services",
     "vmk_disabled",
     "gateway",
+    "gateway_unreachable",
+    "gateway_mtu",
     "duplicate_ip",
     "mtu_consistency",
     "rtt",

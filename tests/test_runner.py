@@ -124,7 +124,7 @@ def test_a_host_that_hangs_keeps_the_pairs_it_finished(tmp_path: Path, monkeypat
     assert verdicts[("esx-a", "vmk2", "esx-c", "vmk1")] == (PairStatus.ERROR, Reason.HOST_ERROR)
     hung = next(p for p in report.pairs if p.plan.src_vmk == "vmk2" and p.plan.dst_host == "esx-c")
     assert hung.detail is not None and "no outcome from esx-a for 1.5 s" in hung.detail
-    assert "3 of 4 finished" in hung.detail
+    assert "5 of 6 finished" in hung.detail  # the round's jobs: 4 pairs and the 2 vmks' gateway probes
     assert verdicts[("esx-b", "vmk1", "esx-a", "vmk1")] == (PairStatus.FAIL, Reason.NO_ROUTE)  # esx-b as usual
     assert len(pairs_seen) == len(report.pairs)  # one progress event per pair
     assert processes_left_under(fakes[0].dir) == []  # the hung probe was stopped with its session

@@ -170,8 +170,8 @@ def add_output_arguments(
 ) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--format", default=None,
-                     help="comma-separated formats: table, json, markdown, junit, html (default: table; with -o DIR "
-                          "also json and markdown files)")
+                     help="comma-separated formats: table, json, markdown, junit, html, csv (default: table; "
+                          "with -o DIR also json and markdown files; csv writes pairs.csv and findings.csv)")
     out.add_argument("-o", "--output", type=Path, default=default_output, help="write one file per format here")
     out.add_argument("--width", type=int, default=None, help="terminal width for the table (default: detected)")
     out.add_argument("--color", action="store_true", help="colour the table")

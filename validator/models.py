@@ -76,6 +76,11 @@ class Family(StrEnum):
     IPV6 = "ipv6"
 
     @property
+    def label(self) -> str:
+        """``IPv4`` or ``IPv6``, as messages write it."""
+        return "IPv4" if self is Family.IPV4 else "IPv6"
+
+    @property
     def header_bytes(self) -> int:
         """IP + ICMP header bytes: payload = MTU - header_bytes."""
         return 28 if self is Family.IPV4 else 48
@@ -208,6 +213,23 @@ class VCenterFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class GatewayProbe:
+    """One vmotion-stack vmk's ping to its own gateway: small packets, then DF at the vmk's MTU.
+
+    ``reachable`` None: the probe ran but gave no verdict (``detail`` says why); ``mtu_ok`` None: the DF
+    probe did not run (nothing came back to the small one).
+    """
+
+    vmk: str
+    family: Family
+    gateway: IPAddress
+    mtu: int  # the packet size of the DF probe: the vmk's MTU
+    reachable: bool | None
+    mtu_ok: bool | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HostInfo:
     """What discovery learned about one host; status says whether it could."""
 
@@ -225,11 +247,16 @@ class HostInfo:
     expected_vmks: tuple[ExpectedVmk, ...] | None = None  # what the inventory declares (None: nothing)
     cluster: str | None = None  # the mesh is planned within each cluster
     vcenter: VCenterFacts | None = None  # vCenter's view of the host, when vCenter is the source
+    gateway_probes: tuple[GatewayProbe, ...] = ()  # each vmk's ping to its own gateway (empty: not probed)
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.status is HostStatus.OK
+
+    def gateway_probe(self, vmk: str, family: Family) -> GatewayProbe | None:
+        """The gateway probe of one vmk in one family, None when it was not probed."""
+        return next((g for g in self.gateway_probes if g.vmk == vmk and g.family is family), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from validator.models import (
     ExpectedVmk,
     Family,
     Finding,
+    GatewayProbe,
     HostInfo,
     HostStatus,
     IPAddress,
@@ -153,11 +154,25 @@ def host_to_dict(host: HostInfo) -> dict[str, Any]:
         "cluster": host.cluster,
         "expected_vmks": None if host.expected_vmks is None else [_expected(v) for v in host.expected_vmks],
     }
+    if host.gateway_probes:
+        d["gateway_probes"] = [_gateway_probe(g) for g in host.gateway_probes]
     if host.vcenter is not None:
         d["vcenter"] = _vcenter(host.vcenter)
     if not host.ok and host.raw:
         d["raw"] = dict(host.raw)
     return d
+
+
+def _gateway_probe(probe: GatewayProbe) -> dict[str, Any]:
+    return {
+        "vmk": probe.vmk,
+        "family": probe.family.value,
+        "gateway": str(probe.gateway),
+        "mtu": probe.mtu,
+        "reachable": probe.reachable,
+        "mtu_ok": probe.mtu_ok,
+        "detail": probe.detail,
+    }
 
 
 def _vcenter(facts: VCenterFacts) -> dict[str, Any]:
@@ -325,7 +340,20 @@ def _host_from(d: Mapping[str, Any], netstack: str) -> HostInfo:
         cluster=d.get("cluster"),
         expected_vmks=None if d.get("expected_vmks") is None else tuple(_expected_from(v) for v in d["expected_vmks"]),
         vcenter=_vcenter_from(d["vcenter"]) if d.get("vcenter") is not None else None,
+        gateway_probes=tuple(_gateway_probe_from(g) for g in d.get("gateway_probes", ())),
         raw=dict(d.get("raw", {})),
+    )
+
+
+def _gateway_probe_from(d: Mapping[str, Any]) -> GatewayProbe:
+    return GatewayProbe(
+        vmk=d["vmk"],
+        family=Family(d["family"]),
+        gateway=ip_address(d["gateway"]),
+        mtu=d["mtu"],
+        reachable=d["reachable"],
+        mtu_ok=d.get("mtu_ok"),
+        detail=d.get("detail"),
     )
 
 

@@ -20,6 +20,7 @@ from validator.classify import error_result
 from validator.confirm import confirm_failures, to_confirm
 from validator.discovery import Discoverer, HostContext
 from validator.errors import TransportError
+from validator.gateway_probe import GatewayRound, point_at_gateways
 from validator.inventory import InventoryHost
 from validator.models import CheckSettings, HostInfo, HostStatus, PairPlan, PairResult, Reason
 from validator.mtu_discovery import discover_max_mtu
@@ -72,7 +73,10 @@ def run_validation(
         else:
             sources = len({p.src_host for p in plans if usable.can_probe(p.src_host)})
             tracker.planned(len(plans), f"probing {len(plans)} pairs from {sources} host(s) over {active.via}")
-            pair_results = _probe_all(plans, infos, usable, options, tracker=tracker, cancel=cancel)
+            gateways = GatewayRound(usable, infos, options.probe)  # rides in each host's mesh round
+            pair_results = _probe_all(plans, infos, gateways, options, tracker=tracker, cancel=cancel)
+            gateways.finish(max_parallel_hosts=options.max_parallel_hosts, cancel=cancel)
+            infos = gateways.attach(infos)
         retry = to_confirm(pair_results, usable) if options.confirm_failures and not cancel.is_set() else []
         if retry:
             tracker.note(f"probing {len(retry)} failing pair(s) again to confirm them")
@@ -89,6 +93,7 @@ def run_validation(
             active.close()
         for executor in executors.values():
             executor.close()
+    pair_results = point_at_gateways(pair_results, infos)
     findings = run_checks(infos, pair_results, options.checks, settings=check_settings)
     return Report(
         started_at=started.isoformat(timespec="seconds"),

@@ -32,3 +32,7 @@ def test_generated_dual_stack_multi_nic_lab_matches(tmp_path_factory: pytest.Tem
     assert [str(m) for m in compare_with_ground_truth(report, truth)] == []
     assert len(report.pairs) == 5 * 4 * 3 * 3 * 2
     assert report.summary.verdict == "pass"
+    # every vmk reached its gateway in both families at its MTU: no gateway finding on a healthy lab
+    assert [len(h.gateway_probes) for h in report.hosts] == [3 * 2] * 5
+    assert all(g.reachable and g.mtu_ok for h in report.hosts for g in h.gateway_probes)
+    assert not [f for f in report.findings if f.check.startswith("gateway")]

@@ -206,3 +206,22 @@ def test_key_file_login_without_password(demo_lab: Lab, tmp_path: Path, monkeypa
     report = validate(inventory_of(hosts), connector=SshConnector(inventory.ssh, None))
     assert [h.status for h in report.hosts] == [HostStatus.OK, HostStatus.OK]
     assert all(h.vmks for h in report.hosts)
+
+
+def test_gateway_probe_on_the_demo(demo_run: dict[str, object]) -> None:
+    """esx06 has no gateway: nothing to ping, the gateway check says so and its routed pairs point at it; the
+    r3 uplink's 1500 lies beyond the gateway: a path-mtu pair verdict, no gateway finding."""
+    report = Report.from_dict(json.loads((Path(str(demo_run["dir"])) / "report.json").read_text()))
+    hosts = {h.name: h for h in report.hosts}
+    for name in ("esx01", "esx02", "esx03", "esx04", "esx05", "esx07"):
+        assert hosts[name].gateway_probes and all(g.reachable and g.mtu_ok for g in hosts[name].gateway_probes)
+    assert len(hosts["esx04"].gateway_probes) == 4  # vmk1 and vmk2 (override), IPv4 and IPv6
+    assert [g.vmk for g in hosts["esx05"].gateway_probes] == ["vmk1"]  # vmk2 is down: vmk_disabled says so
+    assert hosts["esx06"].gateway_probes == () and hosts["esx08"].gateway_probes == ()
+    assert ("gateway", "esx06") in {(f.check, f.host) for f in report.findings}
+    assert not [f for f in report.findings if f.check in ("gateway_unreachable", "gateway_mtu")]
+    no_route = [p for p in report.pairs if p.plan.src_host == "esx06" and p.reason is Reason.NO_ROUTE]
+    assert no_route and all((p.detail or "").startswith("the source has no IPv4 gateway on the vmotion stack: "
+                                                        "fix that first") for p in no_route)
+    hop = [p for p in report.pairs if p.reason is Reason.PATH_MTU]
+    assert hop and not any("gateway" in (p.detail or "") for p in hop)

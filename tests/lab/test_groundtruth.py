@@ -155,3 +155,20 @@ def test_plan_faults(demo: Topology) -> None:
     assert "link add up0 mtu 1500 type veth peer name r2 netns vmvlab_core mtu 1500" in tor3
     default_stack = dict(plan.create)[names.tor_ns("r1")]
     assert any("peer name vmk2 netns vmvlab-esx03 " in line for line in default_stack)
+
+
+def test_gateway_probe_expectations() -> None:
+    gateways = load_topology(SAMPLES / "gateways.toml")
+    kinds = {(f.host, f.vmk, f.kind) for f in expected_findings(gateways)}
+    assert kinds == {("gw-a2", "vmk2", "gateway-unreachable"), ("gw-b1", "vmk1", "gateway-mtu")}
+    t = truth(gateways)
+    # a gateway nobody answers at: routed from it, the next hop does not answer ARP; to it, no way back
+    assert verdict(t["gw-a2", "vmk2", "gw-c1", "vmk1", "ipv4"]) == ("fail", "arp")
+    assert verdict(t["gw-c1", "vmk1", "gw-a2", "vmk2", "ipv4"]) == ("fail", "unreachable")
+    assert verdict(t["gw-a2", "vmk2", "gw-a1", "vmk1", "ipv4"]) == ("pass", None)  # on-link: no gateway
+    # a small segment under a jumbo vmk: every path from it; a small uplink beyond the gateway: cross-rack only
+    assert verdict(t["gw-b1", "vmk1", "gw-a1", "vmk1", "ipv4"]) == ("fail", "path-mtu")
+    assert verdict(t["gw-c1", "vmk1", "gw-c2", "vmk1", "ipv4"]) == ("pass", None)
+    assert verdict(t["gw-c1", "vmk1", "gw-a1", "vmk1", "ipv6"]) == ("fail", "path-mtu")
+    assert {f.kind for f in expected_findings(load_topology(SAMPLES / "demo.toml"))}.isdisjoint(
+        {"gateway-unreachable", "gateway-mtu"})

@@ -42,7 +42,7 @@ def parse(text: str) -> Topology:
     return parse_topology_text(text, "t.toml")
 
 
-@pytest.mark.parametrize("name", ["demo", "alt", "mini", "scale"])
+@pytest.mark.parametrize("name", ["demo", "alt", "mini", "scale", "gateways"])
 def test_samples_are_valid(name: str) -> None:
     topo = load_topology(SAMPLES / f"{name}.toml")
     assert topo.hosts and topo.racks
@@ -86,7 +86,9 @@ def test_defaults() -> None:
         ('ip = "198.19.1.11/24"', 'ip = "198.19.2.11/24"', "not in rack r1's subnet"),
         ('ip = "198.19.1.11/24"', 'ip = "198.19.1.11/25"', "same prefix length"),
         ('ip = "198.19.1.11/24"', 'ip = "198.19.1.1/24"', "the rack's gateway"),
-        ('gateway = "198.19.1.1"', 'gateway = "198.19.1.9"', "must be rack r1's gateway"),
+        ('gateway = "198.19.1.1"', 'gateway = "198.19.2.1"', "is not a host address of rack r1's subnet"),
+        ('gateway = "198.19.1.1"', 'gateway = "198.19.1.11"', "is the address of hosts (esx01).vmks (vmk1)"),
+        ('gateway = "198.19.1.1"', 'gateway6 = "2001:db8:9::1"', "gateway6: 2001:db8:9::1 is not a host address"),
         ('name = "vmk1"', 'name = "vmk0"', "must match"),
         ('name = "vmk1"', 'name = "eth0"', "must match"),
         ('prefix = "vmvt"', 'prefix = "averylongprefix"', "must match"),
@@ -184,3 +186,9 @@ def test_every_name_fits_an_interface() -> None:
                 for key in ("add", "name"):
                     if key in words:
                         assert len(words[words.index(key) + 1]) <= 15, line
+
+
+def test_a_gateway_nobody_answers_at_is_an_unused_address_of_the_rack() -> None:
+    topo = parse(BASE.replace('gateway = "198.19.1.1"', 'gateway = "198.19.1.254"'))
+    host = topo.hosts[0]
+    assert str(host.gateway) == "198.19.1.254" and str(topo.racks[0].gateway) == "198.19.1.1"

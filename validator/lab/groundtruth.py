@@ -152,13 +152,40 @@ def _blocking_reason(
         return Reason.VMK_DOWN
     if routed and src_host.vmk_gateway(src, family) is None:
         return Reason.NO_ROUTE
+    if routed and not gateway_answers(topo, src_host, src, family):
+        return Reason.ARP  # the next hop does not answer ARP/ND: 'Host is down'
     if not dst.enabled:
         return Reason.UNREACHABLE if routed else Reason.ARP
-    if routed and dst_host.vmk_gateway(dst, family) is None:
+    if routed and not gateway_answers(topo, dst_host, dst, family):
         return Reason.UNREACHABLE  # the reply has no way back
     if is_blackholed(topo, src_host.name, src.name, dst_host.name, dst.name):
         return Reason.UNREACHABLE
     return None
+
+
+def gateway_answers(topo: Topology, host: HostSpec, vmk: VmkSpec, family: Family) -> bool:
+    """Whether the gateway this vmk uses in ``family`` is the rack router's address (False: none, or nobody's)."""
+    gateway = host.vmk_gateway(vmk, family)
+    rack = topo.rack(host.rack)
+    return gateway is not None and gateway == (rack.gateway if family is Family.IPV4 else rack.gateway6)
+
+
+def gateway_findings(topo: Topology, host: HostSpec) -> list[ExpectedFinding]:
+    """What the gateway probe must find on one host: per enabled vmotion vmk and family with a gateway, a
+    gateway nobody answers at, or a segment (the hop between the vmk and its gateway) below the vmk's MTU."""
+    found: list[ExpectedFinding] = []
+    rack = topo.rack(host.rack)
+    for vmk in host.vmotion_vmks:
+        kinds = []
+        for family in Family:
+            if not vmk.enabled or host.vmk_gateway(vmk, family) is None:
+                continue
+            if not gateway_answers(topo, host, vmk, family):
+                kinds.append("gateway-unreachable")
+            elif vmk.mtu > rack.mtu:
+                kinds.append("gateway-mtu")
+        found += [ExpectedFinding(host.name, vmk.name, kind) for kind in dict.fromkeys(kinds)]
+    return found
 
 
 def expected_findings(topo: Topology) -> list[ExpectedFinding]:
@@ -173,6 +200,7 @@ def expected_findings(topo: Topology) -> list[ExpectedFinding]:
             any(v.ip6 for v in vmotion) and host.gateway6 is None
         ):
             found.append(ExpectedFinding(host.name, None, "no-gateway"))
+        found += gateway_findings(topo, host)
         for vmk in host.vmks:
             if not vmk.enabled:
                 found.append(ExpectedFinding(host.name, vmk.name, "vmk-disabled"))

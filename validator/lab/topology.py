@@ -26,8 +26,9 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
     name = "esx01"                     # [a-z0-9][a-z0-9-]{0,30}
     rack = "r1"
     mgmt_ip = "198.18.255.11"          # vmk0; sshd listens here
-    gateway = "198.19.1.1"             # vmotion stack default gateway; omit => fault "no gateway"
-    gateway6 = "2001:db8:1::1"         # vmotion stack IPv6 default gateway (optional)
+    gateway = "198.19.1.1"             # vmotion stack default gateway; omit => fault "no gateway"; another
+                                       # unused host address of the rack's subnet => fault "gateway silent"
+    gateway6 = "2001:db8:1::1"         # vmotion stack IPv6 default gateway (optional; same rules)
     sshd = true                        # false => fault "sshd stopped" (host built, sshd not started)
     ssh_port = 22                      # optional
     esxcli_variant = "gateway"         # "gateway" (ESXi 6.5+ output) or "legacy" (no Gateway column)
@@ -40,7 +41,7 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
       enabled = true                   # false => fault "vmk administratively down"
       netstack = "vmotion"             # or "defaultTcpipStack" (with tag VMotion => fault "tag on default stack")
       tags = ["VMotion"]               # default ["VMotion"] on the vmotion stack, [] on the default stack
-      gateway = "198.19.1.1"           # per-vmk IPv4 gateway override (optional, = the rack gateway)
+      gateway = "198.19.1.1"           # per-vmk IPv4 gateway override (optional; same rules as the host's)
       portgroup = "vMotion-A"          # optional
 
 vCenter-only host keys (the vCenter simulator reads them; the network builder ignores them):
@@ -61,8 +62,11 @@ vCenter-only host keys (the vCenter simulator reads them; the network builder ig
     src = "esx01:vmk1"
     dst = "esx04:vmk2"
 
-Faults that are not knobs of their own: a rack with ``uplink_mtu`` below its vmks' MTU (router hop MTU),
-a vmotion vmk with a second service tag (e.g. ``faultToleranceLogging``), a host with only ``ip6`` vmks.
+Faults that are not knobs of their own: a rack with ``uplink_mtu`` below its vmks' MTU (router hop MTU,
+beyond the gateway), a rack with ``mtu`` below its vmks' MTU (a small hop between the vmks and their gateway),
+a gateway (host or per-vmk) at an address of the rack's subnet that no router holds (the gateway does not
+answer), a vmotion vmk with a second service tag (e.g. ``faultToleranceLogging``), a host with only ``ip6``
+vmks.
 """
 
 from __future__ import annotations
@@ -365,12 +369,8 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
         raise t.error("mgmt_ip", f"{mgmt} is not a host address of mgmt_subnet {lab.mgmt_subnet}")
     if mgmt == lab.mgmt_address:
         raise t.error("mgmt_ip", f"{mgmt} is the root namespace's mgmt_address")
-    gateway = t.address4("gateway")
-    if gateway is not None and gateway != rack.gateway:
-        raise t.error("gateway", f"{gateway} must be rack {rack.name}'s gateway ({rack.gateway}) or omitted")
-    gateway6 = t.address6("gateway6")
-    if gateway6 is not None and gateway6 != rack.gateway6:
-        raise t.error("gateway6", f"{gateway6} must be rack {rack.name}'s gateway6 ({rack.gateway6}) or omitted")
+    gateway = _host_gateway(t, "gateway", t.address4("gateway"), rack.subnet, rack.name)
+    gateway6 = _host_gateway(t, "gateway6", t.address6("gateway6"), rack.subnet6, rack.name)
     variant = t.text("esxcli_variant", "gateway") or "gateway"
     if variant not in VARIANTS:
         raise t.error("esxcli_variant", f"{variant!r} must be one of {', '.join(VARIANTS)}")
@@ -390,6 +390,20 @@ def _parse_host(t: TomlTable, index: int, lab: LabSpec, racks: tuple[RackSpec, .
         vmks=vmks,
         vcenter=parse_vcenter_host(t, lab.cluster, sshd),
     )
+
+
+def _host_gateway(t: TomlTable, key: str, gateway: Any, subnet: Any, rack: str) -> Any:
+    """A host's (or vmk's) gateway: the rack's router, or any other host address of the rack's subnet (a
+    gateway nobody answers at; that it is no vmk's address is checked across hosts)."""
+    if gateway is None:
+        return None
+    if subnet is None:
+        raise t.error(key, f"{gateway} given but rack {rack} has no {key.replace('gateway', 'subnet')}")
+    if gateway not in subnet or gateway == subnet.network_address or (
+        subnet.version == 4 and gateway == subnet.broadcast_address
+    ):
+        raise t.error(key, f"{gateway} is not a host address of rack {rack}'s subnet {subnet}")
+    return gateway
 
 
 def _parse_vmk(t: TomlTable, index: int, host_where: str, rack: RackSpec) -> VmkSpec:
@@ -419,8 +433,7 @@ def _parse_vmk(t: TomlTable, index: int, host_where: str, rack: RackSpec) -> Vmk
     if gateway is not None:
         if netstack != VMOTION_NETSTACK or ip is None:
             raise t.error("gateway", "a per-vmk gateway needs a vmotion-stack vmk with an IPv4 ip")
-        if gateway != rack.gateway:
-            raise t.error("gateway", f"{gateway} must be rack {rack.name}'s gateway ({rack.gateway})")
+        _host_gateway(t, "gateway", gateway, rack.subnet, rack.name)
     number = int(name[3:])
     default_pg = f"vMotion-{number}" if netstack == VMOTION_NETSTACK else f"Portgroup-{number}"
     portgroup = t.text("portgroup", default_pg, PORTGROUP_RE) or default_pg
@@ -502,6 +515,12 @@ def _check_global(topo: Topology) -> None:
             for iface in (vmk.ip, vmk.ip6):
                 if iface is not None:
                     _claim(seen, source, str(iface.ip), f"hosts ({host.name}).vmks ({vmk.name})")
+    for host in topo.hosts:
+        gateways = [("gateway", host.gateway), ("gateway6", host.gateway6)]
+        gateways += [(f"vmks ({v.name}).gateway", v.gateway) for v in host.vmks]
+        for key, gateway in gateways:
+            if gateway is not None and str(gateway) in seen:
+                raise LabError(f"{source}: hosts ({host.name}).{key}: {gateway} is the address of {seen[str(gateway)]}")
 
 
 def _claim(seen: dict[str, str], source: str, address: str, where: str) -> None:
