@@ -131,6 +131,9 @@ func run(modelPath, listen, stateDir, username, password string) error {
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	<-stop
 	log.Printf("vcsim: stopping")
+	stopAll()
+	server.Close() // waits for every call in flight: the ones stopAll ended return at once
+	log.Printf("vcsim: stopped")
 	return nil
 }
 
