@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -68,7 +69,7 @@ class PingAnswer:
     err_msgs: tuple[str, ...]
 
 
-def argument(name: str, value: str | int | bool) -> str:
+def argument(name: str, value: object) -> str:
     """One ExecuteSoap argument: val is the XML text <name>value</name>, escaped again in the body."""
     shown = str(value).lower() if isinstance(value, bool) else str(value)
     val = f"<{name}>{escape(shown)}</{name}>"
@@ -127,7 +128,7 @@ class SoapSession:
         return ret.attrib["type"], ret.text or ""
 
     def execute(
-        self, executer: tuple[str, str], args: dict[str, str | int | bool], *, moid: str = DIAG, method: str = PING
+        self, executer: tuple[str, str], args: Mapping[str, object], *, moid: str = DIAG, method: str = PING
     ) -> Answer:
         inner = f"<moid>{escape(moid)}</moid><version>urn:vim25/5.0</version><method>{escape(method)}</method>"
         inner += "".join(argument(name, value) for name, value in sorted(args.items()))

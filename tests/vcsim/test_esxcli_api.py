@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.vcsim.client import connect, disconnect, retrieve, vim
+from tests.vcsim.client import host_moids
 from tests.vcsim.soap import DIAG, SoapSession, find, find_all, ping_answer, text
+from validator.errors import LabError
 from validator.lab.vcsim import VcsimEndpoint, running_vcsim
 
 KNOBS = {"esx02": "fault", "esx03": "hang", "esx05": "no-permission"}
@@ -30,15 +31,6 @@ def knob_model(model: dict[str, Any], expire: int = 0) -> dict[str, Any]:
             host["connection_state"] = "disconnected"
     out["expire_sessions_after_calls"] = expire
     return out
-
-
-def host_moids(vc: VcsimEndpoint) -> dict[str, str]:
-    si = connect(vc)
-    try:
-        found, _ = retrieve(si, vim.HostSystem, ["name"])
-        return {name: props["_obj"]._moId for name, props in found.items()}
-    finally:
-        disconnect(si)
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +214,22 @@ def test_other_requests_reach_the_simulator_untouched(knobbed: tuple[VcsimEndpoi
     assert answer.status == 200 and ET.fromstring(answer.raw) is not None
     assert text(answer.body, "returnval")
     s.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"api": "slow"}, "api must be one of"),
+        ({"lab": {"host_dir": "hosts/esx01", "vmkping": "/bin/vmkping"}}, "must be absolute paths"),
+    ],
+)
+def test_bad_api_model_keys_are_refused(
+    vcsim_binary: Path, model: dict[str, Any], tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    bad = copy.deepcopy(model)
+    bad["hosts"][1].update(change)
+    with (
+        pytest.raises(LabError, match=rf"hosts\[1\] \(esx02\): .*{message}"),
+        running_vcsim(bad, tmp_path / "vcsim", binary=vcsim_binary),
+    ):
+        pass

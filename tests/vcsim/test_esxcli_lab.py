@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from tests.lab.conftest import lab_missing, own_topology, quiet
-from tests.vcsim.soap import PingAnswer, SoapSession, find, find_all, ping_answer, text
-from tests.vcsim.test_esxcli_api import host_moids
+from tests.vcsim.client import host_moids
+from tests.vcsim.soap import PingAnswer, SoapSession, find, find_all, ping_answer
 from validator.esxi.parsers import parse_vmkping
 from validator.lab.vcsim import VcsimEndpoint, running_vcsim, vcenter_model
 
