@@ -83,7 +83,7 @@ def this(kind: str, value: str) -> str:
 class SoapSession:
     """One HTTPS connection and one session cookie (not thread-safe: one per thread)."""
 
-    def __init__(self, vc: VcsimEndpoint, timeout: float = 30.0) -> None:
+    def __init__(self, vc: VcsimEndpoint, timeout: float = 120.0) -> None:
         self.vc = vc
         self.timeout = timeout
         self.context = ssl.create_default_context(cafile=str(vc.ca_file))
