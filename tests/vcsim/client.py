@@ -84,6 +84,16 @@ def retrieve(si: Any, kind: Any, paths: list[str], max_objects: int = 100) -> tu
         view.Destroy()
 
 
+def host_moids(vc: VcsimEndpoint) -> dict[str, str]:
+    """{host name: HostSystem managed object id} of a running simulator."""
+    si = connect(vc)
+    try:
+        found, _ = retrieve(si, vim.HostSystem, ["name"])
+        return {name: props["_obj"]._moId for name, props in found.items()}
+    finally:
+        disconnect(si)
+
+
 def by_nic_type(net_config: list[Any]) -> dict[str, Any]:
     return {nc.nicType: nc for nc in net_config}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from validator.errors import LabError
+from validator.lab.state import StatePaths
 from validator.lab.topology import Topology, load_topology, parse_topology_text
 from validator.lab.vcsim import REPO_ROOT, vcenter_model
 
@@ -43,6 +44,7 @@ connection_state = "notResponding"
 sshd = false
 tsm_ssh = true
 portgroups = ["App-A"]
+api = "hang"
   [[hosts.vms]]
   name = "vm1"
   networks = ["App-A", "Gone"]
@@ -54,6 +56,8 @@ portgroups = ["App-A"]
     assert (vc.cluster, vc.maintenance, vc.lockdown, vc.connection_state) == ("edge", True, "strict", "notResponding")
     assert vc.tsm_ssh is True  # explicit, despite sshd = false
     assert vc.portgroups == ("App-A",)
+    assert vc.api == "hang"
+    assert parse_topology_text(BASE).hosts[0].vcenter.api == "ok"
     assert [(v.name, v.networks) for v in vc.vms] == [("vm1", ("App-A", "Gone"))]
 
 
@@ -61,6 +65,7 @@ portgroups = ["App-A"]
     ("extra", "message"),
     [
         ('lockdown = "full"', "lockdown"),
+        ('api = "slow"', "api"),
         ('connection_state = "gone"', "connection_state"),
         ('portgroups = ["A", "A"]', "duplicate"),
         ('[[hosts.vms]]\nname = "v"\nnetworks = ["bad/name"]', "networks"),
@@ -93,3 +98,11 @@ def test_model_of_the_sample() -> None:
     assert hosts["esx05"]["vmks"][1]["services"] == ["vmotion", "faultToleranceLogging"]
     assert hosts["esx01"]["vms"] == [{"name": "app01", "networks": ["App-A", "App-B"]}]
     assert "App-B" not in hosts["esx02"]["portgroups"]
+
+
+def test_model_binds_each_host_to_its_lab_host_when_the_lab_is_known() -> None:
+    topo = parse_topology_text(BASE + 'api = "no-permission"\n')
+    unbound = vcenter_model(topo)["hosts"][0]
+    assert "lab" not in unbound and unbound["api"] == "no-permission"
+    bound = vcenter_model(topo, StatePaths.of("/run/vmv-lab"))["hosts"][0]
+    assert bound["lab"] == {"host_dir": "/run/vmv-lab/hosts/esx01", "vmkping": "/run/vmv-lab/bin/vmkping"}
