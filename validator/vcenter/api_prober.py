@@ -19,8 +19,9 @@ What a failure costs:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from validator.classify import ProbeFailure, ProbeOutcome
 from validator.errors import (
@@ -34,14 +35,18 @@ from validator.esxi.diag_ping import SoapResult, ping_outcome
 from validator.models import PingStats, Reason
 from validator.prober import VIA_API, EndKind, Job, JobCallback, Ping, SessionEnd, StepOutput
 from validator.ssh_prober import refused
+from validator.vcenter.connect import connect, ssl_context
 from validator.vcenter.esxcli_soap import (
     MoRef,
+    Session,
     SoapClient,
     execute_soap_body,
     executer_from,
     retrieve_executer_body,
     soap_result_from,
 )
+from validator.vcenter.mapping import VCenterHost
+from validator.vcenter.settings import VCenterSettings
 
 CALL_MARGIN = 10.0  # seconds a call may take beyond its ping's own duration (vCenter and hostd relaying it)
 EXECUTER_TIMEOUT = 30.0  # seconds for RetrieveManagedMethodExecuter
@@ -106,7 +111,8 @@ class ApiProber:
                 on_job(tag, {next(iter(job)): refused(exc)})
         if not calls:
             return SessionEnd(EndKind.DONE)
-        return _Round(self, host, calls, on_job=on_job, gate=gate, cancel=cancel).run(max(1, min(concurrency, len(calls))))
+        workers = max(1, min(concurrency, len(calls)))
+        return _Round(self, host, calls, on_job=on_job, gate=gate, cancel=cancel).run(workers)
 
     def close(self) -> None:
         self._client.close()
@@ -252,3 +258,11 @@ def _for_host(outcome: ProbeOutcome, host: str) -> ProbeOutcome:
     if isinstance(outcome, ProbeFailure) and outcome.reason is Reason.HOST_ERROR:
         return ProbeFailure(outcome.reason, f"{host}: {outcome.message}", outcome.raw)
     return outcome
+
+
+def api_prober(service_instance: Any, settings: VCenterSettings, password: str, hosts: Sequence[VCenterHost],
+               netstack: str) -> ApiProber:
+    """The prober of a logged-in vCenter session: it logs in again (once per expiry) with ``password``."""
+    session = Session(service_instance, relogin=lambda: connect(settings, password))
+    client = SoapClient(settings, session, ssl_context(settings))
+    return ApiProber(client, {h.name: h.moid for h in hosts}, netstack, endpoint=settings.endpoint)
