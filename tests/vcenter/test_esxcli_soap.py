@@ -3,11 +3,13 @@ read from samples/vsphere-api, and the pyVmomi internals the transport relies on
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,7 @@ from validator.errors import (
 from validator.esxi.diag_ping import ping_outcome
 from validator.models import Family, PingStats, Reason
 from validator.prober import Ping
+from validator.vcenter._vmomi import vim
 from validator.vcenter.esxcli_soap import (
     COOKIE_NAME,
     DIAG_MOID,
@@ -147,7 +150,8 @@ def test_the_session_cookie_is_read_from_the_login_set_cookie_header() -> None:
 def test_the_pyvmomi_internals_the_transport_relies_on_are_still_there() -> None:
     """Fails when pyVmomi changes what esxcli_soap reads: a service instance's ``_stub``, the stub's
     ``cookie`` (the login's Set-Cookie, kept verbatim) and the cookie's name."""
-    from pyVmomi import SoapAdapter, vim
+    soap_adapter: Any = importlib.import_module("pyVmomi.SoapAdapter")
+    SoapAdapter = soap_adapter  # noqa: N806 - pyVmomi's module name
 
     stub = SoapAdapter.SoapStubAdapter(host="127.0.0.1", port=9)  # nothing is connected yet
     assert stub.cookie == ""
