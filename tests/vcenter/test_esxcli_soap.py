@@ -151,7 +151,7 @@ def test_the_pyvmomi_internals_the_transport_relies_on_are_still_there() -> None
     """Fails when pyVmomi changes what esxcli_soap reads: a service instance's ``_stub``, the stub's
     ``cookie`` (the login's Set-Cookie, kept verbatim) and the cookie's name."""
     soap_adapter: Any = importlib.import_module("pyVmomi.SoapAdapter")
-    SoapAdapter = soap_adapter  # noqa: N806 - pyVmomi's module name
+    SoapAdapter = soap_adapter
 
     stub = SoapAdapter.SoapStubAdapter(host="127.0.0.1", port=9)  # nothing is connected yet
     assert stub.cookie == ""
