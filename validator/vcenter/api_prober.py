@@ -242,8 +242,8 @@ class _Round:
         if give_up:
             self._stop(SessionEnd(
                 EndKind.SILENT,
-                f"{self.host}: esxcli through vCenter {self.prober.endpoint} answered none of "
-                f"{TIMEOUTS_TO_GIVE_UP} calls in a row in time; its other pairs were not probed",
+                f"{self.host}: no answer from esxcli through vCenter {self.prober.endpoint} to "
+                f"{TIMEOUTS_TO_GIVE_UP} calls in a row within their time limit; its other pairs were not probed",
             ))
         return give_up
 

@@ -56,6 +56,7 @@ DIAG_MOID = "ha-cli-handler-network-diag"
 DIAG_VERSION = "urn:vim25/5.0"
 PING_METHOD = "vim.EsxCLI.network.diag.ping"
 MAX_ANSWER = 1 << 20  # bytes of one SOAP answer
+SESSION_RETRIES = 3  # times one call is sent again on a new session after vCenter said its session expired
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -292,10 +293,12 @@ class SoapClient:
     def call(self, body: bytes, timeout: float, group: str = "") -> ET.Element:
         """The answer's response element; typed errors for faults, timeouts and lost connections."""
         cookie = self._session.cookie
-        try:
-            return self._post(body, cookie, timeout, group)
-        except VCenterSessionError:
-            return self._post(body, self._session.renew(cookie), timeout, group)
+        for _ in range(SESSION_RETRIES):
+            try:
+                return self._post(body, cookie, timeout, group)
+            except VCenterSessionError:
+                cookie = self._session.renew(cookie)  # one login per expired cookie, shared by every call
+        return self._post(body, cookie, timeout, group)
 
     def abort(self, group: str | None = None) -> None:
         """Break the calls in flight (of ``group``, or all): they raise at once."""
