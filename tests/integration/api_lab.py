@@ -25,7 +25,7 @@ from validator.lab.state import LabRecord
 from validator.models import PairResult
 from validator.report import Report
 
-PASSWORD_ENV = "VMOTION_VALIDATOR_VC_PASSWORD"  # noqa: S105 - the variable's name
+PASSWORD_ENV = "VMOTION_VALIDATOR_VC_PASSWORD"
 
 Verdict = tuple[str, str | None, bool | None, bool | None, int | None]
 
