@@ -32,6 +32,8 @@ type hostState struct {
 	services *types.HostServiceInfo
 	vnicMgr  *vnicManager
 	access   *accessManager
+	api      string      // ExecuteSoap behaviour (model "api")
+	lab      *LabBinding // the lab host answering network diag ping, or nil
 }
 
 func vnicKey(device string) string { return vnicKeyPrefix + device }

@@ -172,6 +172,7 @@ func (inv *inventory) configureHost(hs *simulator.HostSystem, h *HostModel, inde
 	st := &hostState{
 		host: hs, index: index, cfg: cfg,
 		selected: map[string][]string{}, enabled: map[string]bool{},
+		api: h.API, lab: h.Lab,
 	}
 	st.net().NetStackInstance = append(st.net().NetStackInstance, newStack("defaultTcpipStack"))
 	for _, ns := range h.Netstacks {

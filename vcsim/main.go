@@ -5,7 +5,8 @@
 // It listens on 127.0.0.1 only, writes DIR/ca.pem (the CA to verify its TLS certificate with),
 // DIR/server.pem and, once it answers, DIR/endpoint.json: {"url", "host", "port", "username",
 // "ca_file", "cert_file", "thumbprint", "thumbprint_sha256", "pid", "hosts", "build_seconds"}.
-// It stops on SIGTERM or SIGINT.
+// In front of the simulator it answers esxcli network diag ping through the vSphere API (soapfront.go,
+// API.md). It stops on SIGTERM or SIGINT.
 package main
 
 import (
@@ -93,7 +94,8 @@ func run(modelPath, listen, stateDir, username, password string) error {
 		return err
 	}
 	installPagingCollector(client.ServiceContent.PropertyCollector)
-	if _, err := buildInventory(ctx, client, model); err != nil {
+	inv, err := buildInventory(ctx, client, model)
+	if err != nil {
 		return err
 	}
 	buildSeconds := time.Since(started).Seconds()
@@ -107,6 +109,10 @@ func run(modelPath, listen, stateDir, username, password string) error {
 	sim.Service.Listen = &url.URL{Host: listen, User: url.UserPassword(username, password)}
 	server := sim.Service.NewServer()
 	defer server.Close()
+	stopping, stopAll := context.WithCancel(context.Background())
+	defer stopAll() // before the server closes: hung calls return and running pings are killed
+	// no request has arrived yet: the listener's address is published below
+	server.Config.Handler = newSoapFront(server.Config.Handler, inv, model, stopping)
 
 	port := server.Listener.Addr().(*net.TCPAddr).Port
 	u := url.URL{Scheme: "https", Host: net.JoinHostPort("127.0.0.1", fmt.Sprint(port)), Path: "/sdk"}

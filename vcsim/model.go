@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -13,6 +14,8 @@ type Model struct {
 	Datacenter string      `json:"datacenter"`
 	Clusters   []string    `json:"clusters"`
 	Hosts      []HostModel `json:"hosts"`
+	// ExpireSessionsAfterCalls logs a session out after that many ExecuteSoap calls (0 = never).
+	ExpireSessionsAfterCalls int `json:"expire_sessions_after_calls"`
 }
 
 // HostModel is one ESXi host as vCenter sees it.
@@ -28,6 +31,14 @@ type HostModel struct {
 	Netstacks       []NetstackModel `json:"netstacks"`
 	Vmks            []VmkModel      `json:"vmks"`
 	Vms             []VMModel       `json:"vms"`
+	API             string          `json:"api"` // how ExecuteSoap behaves: ok, fault, hang, no-permission
+	Lab             *LabBinding     `json:"lab"` // the lab host that answers network diag ping
+}
+
+// LabBinding names the lab host behind a simulated host: its directory (VMV_HOSTDIR) and the lab's vmkping.
+type LabBinding struct {
+	HostDir string `json:"host_dir"`
+	Vmkping string `json:"vmkping"`
 }
 
 // NetstackModel is one TCP/IP stack instance and its default gateways.
@@ -59,6 +70,7 @@ type VMModel struct {
 var (
 	connectionStates = []string{"connected", "disconnected", "notResponding"}
 	lockdownModes    = []string{"lockdownDisabled", "lockdownNormal", "lockdownStrict"}
+	apiModes         = []string{"ok", "fault", "hang", "no-permission"}
 )
 
 func loadModel(path string) (*Model, error) {
@@ -71,6 +83,9 @@ func loadModel(path string) (*Model, error) {
 	m := new(Model)
 	if err := dec.Decode(m); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.ExpireSessionsAfterCalls < 0 {
+		return nil, fmt.Errorf("%s: expire_sessions_after_calls must be 0 (never) or more", path)
 	}
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -123,6 +138,15 @@ func (m *Model) check() error {
 		}
 		if !oneOf(h.Lockdown, lockdownModes) {
 			return fmt.Errorf("%s: lockdown must be one of %v", where, lockdownModes)
+		}
+		if h.API == "" {
+			h.API = "ok"
+		}
+		if !oneOf(h.API, apiModes) {
+			return fmt.Errorf("%s: api must be one of %v", where, apiModes)
+		}
+		if b := h.Lab; b != nil && (!filepath.IsAbs(b.HostDir) || !filepath.IsAbs(b.Vmkping)) {
+			return fmt.Errorf("%s: lab.host_dir and lab.vmkping must be absolute paths", where)
 		}
 		if err := h.checkVmks(where); err != nil {
 			return err

@@ -80,7 +80,7 @@ def _through_vcenter(
     from validator.vcenter.settings import VCenterSettings
 
     inventory = load_inventory(lab.inventory)  # the SSH login and known_hosts; the hosts come from vCenter
-    with running_vcsim(vcenter_model(lab.topology), workdir) as vc:
+    with running_vcsim(vcenter_model(lab.topology, lab.paths), workdir) as vc:
         settings = VCenterSettings(host=vc.host, port=vc.port, username=vc.username, ca_file=vc.ca_file)
         notify(f"demo: vCenter simulator at {vc.url} serves the lab's topology")
         return validate_vcenter(inventory, settings, vc.password, options=options, ssh_password=lab.password(),

@@ -52,6 +52,9 @@ vCenter-only host keys (the vCenter simulator reads them; the network builder ig
     connection_state = "connected"     # "connected" (default) | "disconnected" | "notResponding"
     tsm_ssh = false                    # TSM-SSH service running; default: follows sshd
     portgroups = ["App-A", "App-B"]    # extra VM port groups on the host (vmk port groups are implicit)
+    api = "ok"                         # esxcli network diag ping through the vSphere API: "ok" (default,
+                                       # a real ping in the lab host), "fault" (esxcli fault on every call),
+                                       # "hang" (never answers), "no-permission" (NoPermission fault)
 
       [[hosts.vms]]                    # a VM registered on the host
       name = "app01"                   # unique across the topology

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from validator.errors import LabError
 from validator.lab.toml_table import TomlTable
 
-VCENTER_HOST_KEYS = {"cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms"}
+VCENTER_HOST_KEYS = {"cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms", "api"}
 LOCKDOWN_MODES = ("disabled", "normal", "strict")
 CONNECTION_STATES = ("connected", "disconnected", "notResponding")
+API_MODES = ("ok", "fault", "hang", "no-permission")  # how the simulator answers esxcli through the API
 INVENTORY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 PORTGROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 
@@ -36,6 +37,7 @@ class VCenterHostSpec:
     tsm_ssh: bool = True  # TSM-SSH service running
     portgroups: tuple[str, ...] = ()
     vms: tuple[VmSpec, ...] = ()
+    api: str = "ok"  # one of API_MODES
 
 
 def parse_vcenter_host(t: TomlTable, default_cluster: str, sshd: bool) -> VCenterHostSpec:
@@ -46,6 +48,9 @@ def parse_vcenter_host(t: TomlTable, default_cluster: str, sshd: bool) -> VCente
     state = t.text("connection_state", "connected") or "connected"
     if state not in CONNECTION_STATES:
         raise t.error("connection_state", f"{state!r} must be one of {', '.join(CONNECTION_STATES)}")
+    api = t.text("api", "ok") or "ok"
+    if api not in API_MODES:
+        raise t.error("api", f"{api!r} must be one of {', '.join(API_MODES)}")
     portgroups = t.strings("portgroups") or []
     for pg in portgroups:
         if not PORTGROUP_RE.fullmatch(pg):
@@ -60,6 +65,7 @@ def parse_vcenter_host(t: TomlTable, default_cluster: str, sshd: bool) -> VCente
         tsm_ssh=t.boolean("tsm_ssh", sshd),
         portgroups=tuple(portgroups),
         vms=vms,
+        api=api,
     )
 
 

@@ -1,6 +1,7 @@
 """vCenter simulator harness: a lab topology as a vCenter inventory, served by the Go program in vcsim/.
 
     model = vcenter_model(load_topology(Path("samples/lab/vcenter.toml")))
+    model = vcenter_model(lab.topology, lab.paths)  # or: each host bound to a running lab's host
     with running_vcsim(model, workdir) as vc:      # builds build/vcsim/vcsim once, serves on 127.0.0.1
         SmartConnect(host=vc.host, port=vc.port, user=vc.username, pwd=vc.password,
                      sslContext=ssl.create_default_context(cafile=str(vc.ca_file)))
@@ -16,11 +17,20 @@ The model (JSON, what vcsim/model.go reads):
                 "vmks": [{"device": "vmk1", "portgroup": "vMotion-1", "netstack": "vmotion",
                           "ip": "198.19.1.11/24", "ip6": ["2001:db8:1::11/64"], "mtu": 9000,
                           "enabled": true, "gateway": "198.19.1.1", "services": ["vmotion"]}],
-                "vms": [{"name": "app01", "networks": ["App-A"]}]}]}
+                "vms": [{"name": "app01", "networks": ["App-A"]}],
+                "api": "ok|fault|hang|no-permission",
+                "lab": {"host_dir": "/STATE/hosts/esx01", "vmkping": "/STATE/bin/vmkping"}}],
+     "expire_sessions_after_calls": 0}
 
 ``services`` are HostVirtualNicManager nic types (vmotion, faultToleranceLogging, management, vsan, ...).
 ``enabled`` has no vSphere property (HostVirtualNicSpec has no such field): it is kept, not served.
 A disconnected host is served without ``config``, as vCenter does.
+
+esxcli ``network diag ping`` through the vSphere API (HostSystem.RetrieveManagedMethodExecuter, then
+ExecuteSoap; vcsim/API.md) runs the lab's own ``vmkping`` for the host named by ``lab`` (its lab directory
+is VMV_HOSTDIR), so its answers are the lab's ground truth; a host without ``lab`` answers with a fault.
+``api`` makes a host fault every call, never answer, or refuse it (NoPermission).
+``expire_sessions_after_calls`` (0 = never) logs a session out after that many ExecuteSoap calls.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import LabError
+from validator.lab.state import StatePaths
 from validator.lab.topology import HostSpec, Topology, VmkSpec
 from validator.models import DEFAULT_NETSTACK, VMOTION_NETSTACK
 
@@ -88,8 +99,9 @@ class VcsimEndpoint:
     log_file: Path
 
 
-def vcenter_model(topology: Topology) -> dict[str, Any]:
-    """The simulator's JSON model of a lab topology (pure)."""
+def vcenter_model(topology: Topology, lab: StatePaths | None = None) -> dict[str, Any]:
+    """The simulator's JSON model of a lab topology (pure); with the state directory of a running lab of
+    that topology, each host is bound to its lab host (network diag ping through the API pings from it)."""
     clusters: list[str] = []
     for host in topology.hosts:
         if host.vcenter.cluster not in clusters:
@@ -97,11 +109,16 @@ def vcenter_model(topology: Topology) -> dict[str, Any]:
     return {
         "datacenter": topology.lab.datacenter,
         "clusters": clusters,
-        "hosts": [_host_model(topology, host) for host in topology.hosts],
+        "hosts": [_host_model(topology, host, lab) for host in topology.hosts],
     }
 
 
-def _host_model(topology: Topology, host: HostSpec) -> dict[str, Any]:
+def lab_binding(lab: StatePaths, host: str) -> dict[str, str]:
+    """Where the lab host's directory and the lab's vmkping are (the model's ``lab``)."""
+    return {"host_dir": str(lab.host_dir(host)), "vmkping": str(lab.bin / "vmkping")}
+
+
+def _host_model(topology: Topology, host: HostSpec, lab: StatePaths | None) -> dict[str, Any]:
     vc = host.vcenter
     vmotion: dict[str, Any] = {"key": VMOTION_NETSTACK}
     if host.gateway is not None:
@@ -117,7 +134,7 @@ def _host_model(topology: Topology, host: HostSpec) -> dict[str, Any]:
         "enabled": True,
         "services": ["management"],
     }
-    return {
+    model: dict[str, Any] = {
         "name": host.name,
         "cluster": vc.cluster,
         "management_ip": str(host.mgmt_ip.ip),
@@ -129,7 +146,11 @@ def _host_model(topology: Topology, host: HostSpec) -> dict[str, Any]:
         "netstacks": [{"key": DEFAULT_NETSTACK}, vmotion],
         "vmks": [vmk0, *(_vmk_model(v) for v in sorted(host.vmks, key=lambda v: v.number))],
         "vms": [{"name": vm.name, "networks": list(vm.networks)} for vm in vc.vms],
+        "api": vc.api,
     }
+    if lab is not None:
+        model["lab"] = lab_binding(lab, host.name)
+    return model
 
 
 def _vmk_model(vmk: VmkSpec) -> dict[str, Any]:
