@@ -18,11 +18,11 @@ service instance and the ``cookie`` its stub keeps after login.
 
 from __future__ import annotations
 
-import http.client
 import math
 import socket
 import ssl
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import suppress
@@ -47,7 +47,9 @@ from validator.esxi.diag_ping import AnswerError, SoapResult, child_text, childr
 from validator.models import Family
 from validator.prober import Ping
 from validator.vcenter.connect import map_error
+from validator.vcenter.settings import DEFAULT_PORT as DEFAULT_HTTPS_PORT
 from validator.vcenter.settings import VCenterSettings
+from validator.vcenter.soap_http import Channel, HttpError, StaleConnection, request_head
 
 SOAP_PATH = "/sdk"
 SOAP_ACTION = "urn:vim25/7.0"
@@ -64,7 +66,6 @@ _HEAD = (
     f'xmlns:xsi="{_XSI}"><soapenv:Body>'
 )
 _TAIL = "</soapenv:Body></soapenv:Envelope>"
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.BadStatusLine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,8 +285,10 @@ class SoapClient:
         self._settings = settings
         self._session = session
         self._context = context
-        self._idle: list[http.client.HTTPSConnection] = []
-        self._busy: dict[int, tuple[str, http.client.HTTPSConnection]] = {}
+        self._host_header = settings.endpoint.removesuffix(f":{DEFAULT_HTTPS_PORT}")
+        self._tls: ssl.SSLSession | None = None  # resumed by every new connection
+        self._idle: list[Channel] = []
+        self._busy: dict[int, tuple[str, Channel]] = {}
         self._lock = threading.Lock()
         self._closed = False
         self.calls = 0
@@ -303,77 +306,80 @@ class SoapClient:
     def abort(self, group: str | None = None) -> None:
         """Break the calls in flight (of ``group``, or all): they raise at once."""
         with self._lock:
-            victims = [conn for g, conn in self._busy.values() if group is None or g == group]
-        for conn in victims:
-            if conn.sock is not None:
-                with suppress(OSError):
-                    conn.sock.shutdown(socket.SHUT_RDWR)
+            victims = [channel for g, channel in self._busy.values() if group is None or g == group]
+        for channel in victims:
+            with suppress(OSError):
+                channel.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        for channel in idle:
+            channel.close()
         self.abort()
         self._session.close()
 
     def _post(self, body: bytes, cookie: str, timeout: float, group: str) -> ET.Element:
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION, "Cookie": cookie}
+        request = request_head(self._host_header, SOAP_PATH, headers, len(body)) + body
+        deadline = time.monotonic() + timeout
         for attempt in (1, 2):
-            conn, reused = self._connection(timeout)
-            key = id(conn)
+            channel = self._channel(timeout)
+            key = id(channel)
             with self._lock:
-                self._busy[key] = (group, conn)
+                self._busy[key] = (group, channel)
             try:
-                conn.request("POST", SOAP_PATH, body, headers)
-                response = conn.getresponse()
-                data = response.read(MAX_ANSWER + 1)
-                keep = not response.will_close and len(data) <= MAX_ANSWER
-                status = response.status
-            except _STALE as exc:
-                conn.close()
-                if reused and attempt == 1:
+                status, data, keep = channel.post(request, deadline, MAX_ANSWER)
+            except (StaleConnection, BrokenPipeError, ConnectionResetError) as exc:
+                channel.close()
+                if channel.served and attempt == 1:
                     continue  # a keep-alive connection vCenter had closed: once more on a new one
                 raise self._lost(exc) from None
             except TimeoutError:
-                conn.close()
+                channel.close()
                 raise VCenterCallTimeout(f"no answer within {timeout:.0f}s") from None
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
+            except HttpError as exc:
+                channel.close()
+                raise VCenterApiError(f"not an HTTP answer from the SOAP endpoint: {exc}") from None
+            except OSError as exc:
+                channel.close()
                 raise self._lost(exc) from None
             finally:
                 with self._lock:
                     self._busy.pop(key, None)
-            self._release(conn, keep)
-            with self._lock:
-                self.calls += 1
-            if len(data) > MAX_ANSWER:
-                raise VCenterApiError(f"answer larger than {MAX_ANSWER} bytes")
+            self._release(channel, keep)
             if status not in (200, 500):
                 raise VCenterApiError(f"HTTP status {status} from the SOAP endpoint")
             return read_answer(data)
         raise AssertionError("unreachable")
 
-    def _connection(self, timeout: float) -> tuple[http.client.HTTPSConnection, bool]:
+    def _channel(self, timeout: float) -> Channel:
         with self._lock:
             if self._closed:
                 raise VCenterConnectError(f"vCenter {self._settings.endpoint}: the run's vCenter client is closed")
-            conn = self._idle.pop() if self._idle else None
-        if conn is not None and conn.sock is not None:
-            conn.sock.settimeout(timeout)
-            conn.timeout = timeout
-            return conn, True
-        fresh = http.client.HTTPSConnection(self._settings.host, self._settings.port, timeout=timeout,
-                                            context=self._context)
-        return fresh, False
+            if self._idle:
+                return self._idle.pop()
+            session = self._tls
+        try:
+            channel = Channel.open(self._settings.host, self._settings.port, self._context, timeout, session)
+        except ssl.SSLError as exc:
+            raise map_error(exc, self._settings) from None
+        except TimeoutError:
+            raise VCenterConnectError(f"vCenter {self._settings.endpoint}: timed out connecting") from None
+        except OSError as exc:
+            raise self._lost(exc) from None
+        return channel
 
-    def _release(self, conn: http.client.HTTPSConnection, keep: bool) -> None:
+    def _release(self, channel: Channel, keep: bool) -> None:
         with self._lock:
+            self.calls += 1
+            if self._tls is None and channel.sock.session is not None:
+                self._tls = channel.sock.session
             if keep and not self._closed:
-                self._idle.append(conn)
+                self._idle.append(channel)
                 return
-        conn.close()
+        channel.close()
 
     def _lost(self, exc: BaseException) -> VCenterError:
         mapped = map_error(exc, self._settings)
