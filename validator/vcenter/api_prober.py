@@ -48,7 +48,7 @@ from validator.vcenter.esxcli_soap import (
 from validator.vcenter.mapping import VCenterHost
 from validator.vcenter.settings import VCenterSettings
 
-CALL_MARGIN = 10.0  # seconds a call may take beyond its ping's own duration (vCenter and hostd relaying it)
+CALL_MARGIN = 30.0  # seconds a call may take beyond its ping's own duration (vCenter, hostd and a busy host)
 EXECUTER_TIMEOUT = 30.0  # seconds for RetrieveManagedMethodExecuter
 TIMEOUTS_TO_GIVE_UP = 2  # calls in a row without an answer that end a host's round
 _POLL = 0.1
