@@ -17,6 +17,7 @@ import argparse
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.engine.labs import lab_toml, new_prefix
 from validator.api import validate
+from validator.esxi.diag_ping import SoapResult
 from validator.inventory import Inventory, load_inventory
 from validator.lab.api import lab_down, lab_up
 from validator.lab.topology import load_topology
@@ -32,7 +34,7 @@ from validator.lab.vcsim import running_vcsim, vcenter_model
 from validator.options import DEFAULT_CONCURRENCY, ProbeOptions, RunOptions
 from validator.report import Report
 from validator.ssh_settings import SshSettings
-from validator.vcenter.api_prober import ApiProber, api_prober
+from validator.vcenter.api_prober import ApiProber, Call, api_prober
 from validator.vcenter.connect import vcenter_session
 from validator.vcenter.discoverer import VCenterOnlyDiscoverer
 from validator.vcenter.inventory import inventory_from_vcenter
@@ -43,6 +45,26 @@ from validator.vcenter.settings import VCenterSettings
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+class CallCpu:
+    """CPU time the probing threads spend in the calls (build, send, read, parse), summed over threads."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        original = ApiProber.ping
+
+        def timed(prober: ApiProber, host: str, call: Call) -> SoapResult:
+            start = time.thread_time()
+            try:
+                return original(prober, host, call)
+            finally:
+                spent = time.thread_time() - start
+                with self._lock:
+                    self.seconds += spent
+
+        ApiProber.ping = timed  # type: ignore[method-assign]
 
 
 def measured(run: Callable[[], Report]) -> tuple[Report, float, float]:
@@ -62,6 +84,7 @@ def main() -> int:
     ssh_options = RunOptions(probe=ProbeOptions(concurrency=args.ssh_concurrency), checks=())
     api_options = RunOptions(probe=ProbeOptions(concurrency=args.api_concurrency), checks=(), via="api")
     probers: list[ApiProber] = []
+    in_calls = CallCpu()
     with tempfile.TemporaryDirectory(prefix="vmv-bench-api-") as scratch:
         state = Path(scratch) / "lab"
         source = Path(scratch) / "lab.toml"
@@ -104,6 +127,8 @@ def main() -> int:
           f"({1000 * ssh_cpu / steps:.2f} ms per probe, {1000 * ssh_cpu / len(ssh.pairs):.2f} ms per pair)")
     print(f"API mode wall time      {api_s:7.2f} s   validator CPU {api_cpu:6.2f} s  "
           f"({1000 * api_cpu / pings:.2f} ms per probe, {1000 * api_cpu / pairs:.2f} ms per pair)")
+    print(f"  of which in the calls {in_calls.seconds:7.2f} s   ({1000 * in_calls.seconds / pings:.2f} ms per probe: "
+          "build, send, read and parse one ExecuteSoap)")
     print(f"ratio API/SSH           {api_s / ssh_s:7.2f}")
     print(f"SOAP calls              {calls} ({calls / pairs:.3f} per pair: {pings} ExecuteSoap, "
           f"{executers} RetrieveManagedMethodExecuter)")
