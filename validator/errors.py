@@ -32,6 +32,14 @@
 
     KeyboardInterrupt
     +-- Interrupted             Ctrl-C stopped a validation; carries the partial report      (exit 130)
+
+    Inside the vSphere API probe path, caught there and never raised to a caller:
+
+    ValueError
+    +-- AnswerError             an esxcli answer of an unexpected shape     (validator/esxi/diag_ping.py)
+    +-- HttpError               an answer that is not HTTP/1.x as expected  (validator/vcenter/soap_http.py)
+    ConnectionError
+    +-- StaleConnection         vCenter closed a keep-alive connection      (validator/vcenter/soap_http.py)
 """
 
 from __future__ import annotations
