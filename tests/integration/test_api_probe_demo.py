@@ -83,7 +83,9 @@ def test_the_api_path_gives_the_ssh_verdicts_with_no_ssh_at_all(demo: tuple[Serv
     over_api = load_report(tmp_path / "api" / "report.json")
     assert over_api.probe == "api" and over_ssh.probe == "ssh"
     assert "probe api" in done.stdout
-    assert compare_with_ground_truth(over_api, [p.to_json() for p in truth_pairs(served.lab.topology, ssh=False)]) == []
+    mismatches = compare_with_ground_truth(over_api, [p.to_json() for p in truth_pairs(served.lab.topology, ssh=False)])
+    details = {p.plan.key: p.detail for p in over_api.pairs}
+    assert mismatches == [], [(m, details.get(m.key)) for m in mismatches]
     # the pairs from hosts whose sshd was up during the SSH run are judged alike, MTU search included
     ssh_up = {h.name for h in served.lab.topology.hosts if h.sshd}
     api, ssh = verdicts(over_api), verdicts(over_ssh)
