@@ -76,7 +76,8 @@ def _header(report: Report) -> str:
     note = interrupted_note(report)
     interrupted = f'<p class="summary-line" id="interrupted"><b>{_t(note)}</b></p>' if note else ""
     meta = (
-        f"netstack <b>{_t(report.netstack)}</b> &middot; started <b>{_t(report.started_at)}</b>"
+        f"netstack <b>{_t(report.netstack)}</b> &middot; probe <b>{_t(report.probe)}</b>"
+        f" &middot; started <b>{_t(report.started_at)}</b>"
         f" &middot; took <b>{report.duration_s:.1f} s</b>"
     )
     stats = "".join(

@@ -60,7 +60,8 @@ def render(report: Report, **_options: object) -> str:
         "",
         f"**{escape(summary_line(report))}**",
         "",
-        f"{len(report.hosts)} hosts, netstack `{report.netstack}`, started {escape(report.started_at)}, "
+        f"{len(report.hosts)} hosts, netstack `{report.netstack}`, probe `{escape(report.probe)}`, "
+        f"started {escape(report.started_at)}, "
         f"{report.duration_s:.1f} s.",
         "",
     ]

@@ -217,6 +217,7 @@ def render(
     hosts_ok = sum(1 for h in report.hosts if h.ok)
     lines = _wrap(
         f"vMotion validation: {len(report.hosts)} hosts ({hosts_ok} reachable), netstack {report.netstack}, "
+        f"probe {report.probe}, "
         f"started {report.started_at}, {report.duration_s:.1f} s",
         width,
     )

@@ -31,7 +31,7 @@ from validator.errors import (
 )
 from validator.inventory import Inventory, load_inventory
 from validator.models import VMOTION_NETSTACK, Reason
-from validator.options import ProbeOptions, RunOptions
+from validator.options import DEFAULT_CONCURRENCY, PROBE_PATHS, ProbeOptions, RunOptions
 from validator.progress_display import progress_display
 from validator.report import Report, load_report
 from validator.ssh_settings import SshSettings
@@ -125,8 +125,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     probe.add_argument("--count", type=int, default=defaults.count, help="packets per probe (default 3)")
     probe.add_argument("--interval", type=float, default=defaults.interval, help="seconds between packets (0.2)")
     probe.add_argument("--timeout", type=float, default=defaults.timeout, help="seconds to wait for a reply (1)")
-    probe.add_argument("--concurrency", type=int, default=defaults.concurrency,
-                       help="parallel probes per source host (default 32)")
+    probe.add_argument("--via", choices=PROBE_PATHS, default=None,
+                       help="probe path: ssh (vmkping over SSH, the default) or api (esxcli network diag ping "
+                            "through vCenter: no SSH at all; needs --vcenter or a [vcenter] table)")
+    probe.add_argument("--concurrency", type=int, default=None,
+                       help=f"parallel probes per source host (default {DEFAULT_CONCURRENCY['ssh']} over SSH, "
+                            f"{DEFAULT_CONCURRENCY['api']} through the API)")
     probe.add_argument("--mtu", type=int, default=None, help="test this MTU instead of each pair's smaller vmk MTU")
     probe.add_argument("--discover-mtu", action="store_true", help="bisect the largest MTU passing with DF")
     probe.add_argument("--no-warmup", action="store_true", help="skip the ARP/ND warm-up packet")
@@ -179,7 +183,7 @@ def add_output_arguments(
         out.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
-def run_options(args: argparse.Namespace) -> RunOptions:
+def run_options(args: argparse.Namespace, via: str = "ssh") -> RunOptions:
     """Run options from the command line; :func:`validator.validate` checks them before any host is touched."""
     checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
     probe = ProbeOptions(
@@ -187,12 +191,22 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         count=args.count,
         interval=args.interval,
         timeout=args.timeout,
-        concurrency=args.concurrency,
+        concurrency=args.concurrency if args.concurrency is not None else DEFAULT_CONCURRENCY[via],
         mtu=args.mtu,
         warmup=not args.no_warmup,
     )
     return RunOptions(probe=probe, discover_mtu=args.discover_mtu, checks=checks, cross_cluster=args.cross_cluster,
-                      confirm_failures=not args.no_confirm)
+                      confirm_failures=not args.no_confirm, via=via)
+
+
+def probe_path(args: argparse.Namespace, settings: VCenterSettings | None) -> str:
+    """``--via``, else the [vcenter] table's ``probe``, else SSH; the API path needs vCenter."""
+    via = args.via or (settings.probe if settings is not None else None) or "ssh"
+    if via == "api" and settings is None:
+        raise UsageError("--via api needs vCenter (--vcenter HOST[:PORT] or a [vcenter] table)")
+    if via == "api" and args.ask_password:
+        raise UsageError("--ask-password asks for an SSH password; --via api opens no SSH connection")
+    return str(via)
 
 
 def output_formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -268,15 +282,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError("validate needs -i INVENTORY or --vcenter HOST[:PORT]")
     inventory = load_inventory(args.inventory) if args.inventory is not None else None
     settings = vcenter_settings(args, inventory)
+    via = probe_path(args, settings)
     if settings is not None:
-        return validate_from_vcenter(args, inventory, settings)
+        return validate_from_vcenter(args, inventory, settings, via)
     if args.enable_ssh:
         raise UsageError("--enable-ssh needs vCenter (--vcenter or a [vcenter] table)")
     assert inventory is not None
     formats = output_formats(args)
     baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
-    options = run_options(args)
+    options = run_options(args, via)
     set_debug(args.debug)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
     progress, display = progress_display(args.quiet)
@@ -315,14 +330,18 @@ def set_debug(debug: bool) -> None:
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
-def validate_from_vcenter(args: argparse.Namespace, inventory: Inventory | None, settings: VCenterSettings) -> int:
+def validate_from_vcenter(
+    args: argparse.Namespace, inventory: Inventory | None, settings: VCenterSettings, via: str
+) -> int:
     from validator.vcenter.run import validate_vcenter
 
     base = inventory or Inventory(path=Path(f"vcenter {settings.endpoint}"), ssh=SshSettings(), hosts=())
+    if via == "api" and args.enable_ssh:
+        raise UsageError("--enable-ssh has no use with --via api: no SSH connection is opened")
     formats = output_formats(args)
     baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
-    options = run_options(args)
+    options = run_options(args, via)
     vc_password = vcenter_password(args, settings)
     password = getpass.getpass(f"SSH password for {base.ssh.username}: ") if args.ask_password else None
     progress, display = progress_display(args.quiet)
@@ -376,12 +395,15 @@ def cmd_checks(_args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from validator.lab.demo import default_topology, run_demo
 
+    via = args.via or "ssh"
+    if via == "api" and not args.vcenter:
+        raise UsageError("demo --via api needs --vcenter (the simulator relays the probes)")
     formats = output_formats(args)
     prepare_output(args.output)
     set_debug(args.debug)
     progress, display = progress_display(args.quiet)
     try:
-        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress,
+        outcome = run_demo(args.topology or default_topology(), args.state, run_options(args, via), progress,
                            vcenter=args.vcenter, notify=lambda line: print(line, flush=True))
     finally:
         if display is not None:

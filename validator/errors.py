@@ -25,9 +25,21 @@
         +-- VCenterAuthError        vCenter refused the user name or password
         +-- VCenterScopeError       a datacenter, cluster or host named in the scope does not exist
         +-- VCenterApiError         a vCenter call failed (retrieval, starting or stopping a service)
+            +-- VCenterSessionError     the session is no longer valid (NotAuthenticated): log in again
+            +-- VCenterHostError        vCenter cannot run esxcli on a host (HostNotConnected, other faults)
+            +-- VCenterPrivilegeError   the user lacks the privilege a call needs (NoPermission)
+            +-- VCenterCallTimeout      a call got no answer within its own time limit
 
     KeyboardInterrupt
     +-- Interrupted             Ctrl-C stopped a validation; carries the partial report      (exit 130)
+
+    Inside the vSphere API probe path, caught there and never raised to a caller:
+
+    ValueError
+    +-- AnswerError             an esxcli answer of an unexpected shape     (validator/esxi/diag_ping.py)
+    +-- HttpError               an answer that is not HTTP/1.x as expected  (validator/vcenter/soap_http.py)
+    ConnectionError
+    +-- StaleConnection         vCenter closed a keep-alive connection      (validator/vcenter/soap_http.py)
 """
 
 from __future__ import annotations
@@ -116,6 +128,26 @@ class VCenterScopeError(VCenterError):
 
 class VCenterApiError(VCenterError):
     """A vCenter call failed."""
+
+
+class VCenterSessionError(VCenterApiError):
+    """vCenter no longer accepts the session's cookie (``NotAuthenticated``)."""
+
+
+class VCenterHostError(VCenterApiError):
+    """vCenter cannot run esxcli on the host (``HostNotConnected`` and other faults naming it)."""
+
+
+class VCenterPrivilegeError(VCenterApiError):
+    """The vCenter user lacks a privilege (``NoPermission``); ``privilege`` names it when vCenter says."""
+
+    def __init__(self, message: str, privilege: str | None = None) -> None:
+        super().__init__(message)
+        self.privilege = privilege
+
+
+class VCenterCallTimeout(VCenterApiError):
+    """A vCenter call got no answer within its own time limit."""
 
 
 class IncomparableReportsError(ValidatorError):

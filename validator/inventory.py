@@ -18,6 +18,7 @@ expected_mtu = 9000                           # mtu_consistency: every vMotion v
 [vcenter]                                     # optional: the hosts come from vCenter ([[hosts]] not needed)
 server = "vc01.example.test"                  # HOST or HOST:PORT; see validator.vcenter.settings
 password_env = "VMOTION_VALIDATOR_VC_PASSWORD"
+# probe = "api"                               # probe through vCenter, no SSH ([ssh] and [[hosts]] not needed)
 
 [[hosts]]
 name = "esx01"

@@ -14,6 +14,10 @@ from validator.errors import UsageError
 from validator.models import VMOTION_NETSTACK, CheckSettings, PairPlan
 
 PROBE_PATHS = ("ssh", "api")  # validator.prober.VIA_SSH, VIA_API
+# Parallel probes per source host when none is asked for. Through the API every probe is a call that vCenter
+# relays to the host's hostd, which runs esxcli calls from a small pool of workers shared with everything
+# else managing the host: fewer at once than over SSH, where each probe is only a process on the host.
+DEFAULT_CONCURRENCY = {"ssh": 32, "api": 16}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from validator.inventory import Inventory
     from validator.models import Finding, PairResult
     from validator.options import RunOptions
     from validator.report import Report
@@ -44,8 +45,9 @@ OPTIONS = (
     "vmotion_netstack",
     "vmotion_mtu",
     "vmotion_discover_mtu",
+    "vmotion_via",
 )
-PROBE_OPTIONS = ("vmotion_password_env", "vmotion_netstack", "vmotion_mtu", "vmotion_discover_mtu")
+PROBE_OPTIONS = ("vmotion_password_env", "vmotion_netstack", "vmotion_mtu", "vmotion_discover_mtu", "vmotion_via")
 NO_SOURCE = "no vMotion validation to test: run pytest with --vmotion-inventory FILE or --vmotion-report REPORT.json"
 COLLECTOR = "vmotion"
 
@@ -69,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="test this MTU instead of the smaller of the two vmks' MTUs")
     group.addoption("--vmotion-discover-mtu", action="store_true", default=False,
                     help="find the largest MTU that passes on pairs with a path-MTU problem")
+    group.addoption("--vmotion-via", choices=("ssh", "api"), default=None,
+                    help="probe over SSH, or through the vCenter of the inventory's [vcenter] table (api: no SSH; "
+                         "the vCenter password from its vcenter.password_env); default: vcenter.probe, else ssh")
 
 
 class _Source:
@@ -210,15 +215,16 @@ def _password(config: pytest.Config, inventory_env: Callable[[], str | None]) ->
     return _Secret(value)
 
 
-def _run_options(config: pytest.Config, checks: tuple[str, ...] | None) -> RunOptions:
+def _run_options(config: pytest.Config, checks: tuple[str, ...] | None, via: str = "ssh") -> RunOptions:
     from dataclasses import replace
 
-    from validator.options import ProbeOptions, RunOptions, checked_options
+    from validator.options import DEFAULT_CONCURRENCY, ProbeOptions, RunOptions, checked_options
 
-    probe = ProbeOptions(mtu=config.getoption("vmotion_mtu"))
+    probe = ProbeOptions(mtu=config.getoption("vmotion_mtu"), concurrency=DEFAULT_CONCURRENCY[via])
     if config.getoption("vmotion_netstack") is not None:
         probe = replace(probe, netstack=config.getoption("vmotion_netstack"))
-    options = RunOptions(probe=probe, discover_mtu=bool(config.getoption("vmotion_discover_mtu")), checks=checks)
+    options = RunOptions(probe=probe, discover_mtu=bool(config.getoption("vmotion_discover_mtu")), checks=checks,
+                         via=via)
     return checked_options(options)
 
 
@@ -229,11 +235,18 @@ def _inventory_source(config: pytest.Config, path: Path, checks: tuple[str, ...]
 
     _require_checks(checks)
     try:
-        options = _run_options(config, checks)
+        inventory = load_inventory(path)
+    except ValidatorError as exc:
+        raise _usage("", exc) from None
+    settings = inventory.vcenter
+    via = config.getoption("vmotion_via") or (settings.probe if settings is not None else None) or "ssh"
+    try:
+        options = _run_options(config, checks, via)
     except ValidatorError as exc:
         raise _usage("--vmotion-", exc) from None
+    if via == "api":
+        return _api_source(path, inventory, options, checks)
     try:
-        inventory = load_inventory(path)
         secret = _password(config, lambda: resolve_password(inventory.ssh))
     except ValidatorError as exc:
         raise _usage("", exc) from None
@@ -242,6 +255,28 @@ def _inventory_source(config: pytest.Config, path: Path, checks: tuple[str, ...]
         from validator.api import validate
 
         return validate(inventory, options=options, password=secret.value)
+
+    return _Source("inventory", path.resolve(), checks, make)
+
+
+def _api_source(path: Path, inventory: Inventory, options: RunOptions, checks: tuple[str, ...] | None) -> _Source:
+    """The inventory's vCenter as the probe path: no SSH, the vCenter password from its environment variable."""
+    from validator.errors import ValidatorError
+    from validator.vcenter.settings import resolve_vc_password
+
+    settings = inventory.vcenter
+    if settings is None:
+        raise pytest.UsageError(f"--vmotion-via api: {path} has no [vcenter] table to probe through")
+    try:
+        secret = _Secret(resolve_vc_password(settings))
+    except ValidatorError as exc:
+        raise _usage("", exc) from None
+
+    def make() -> Report:
+        from validator.vcenter.run import validate_vcenter
+
+        assert secret.value is not None
+        return validate_vcenter(inventory, settings, secret.value, options=options, notify=lambda _line: None)
 
     return _Source("inventory", path.resolve(), checks, make)
 

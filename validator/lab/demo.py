@@ -1,6 +1,7 @@
 """``vmotion-validator demo``: lab up, full validation through :func:`validator.validate`, lab down, and
 every verdict compared with the lab's ground truth. With ``vcenter``, the same topology is also served by
-the vCenter simulator and the hosts are discovered through it (then probed over SSH as usual)."""
+the vCenter simulator and the hosts are discovered through it, then probed over SSH as usual or, with
+``options.via == "api"``, through the simulator (esxcli network diag ping; no SSH at all)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from validator.api import validate
 from validator.inventory import load_inventory
 from validator.lab.api import LabState, running_lab
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
+from validator.lab.groundtruth import truth_pairs
 from validator.lab.topology import load_topology
 from validator.options import RunOptions
+from validator.prober import VIA_API
 from validator.progress import ProgressCallback
 from validator.report import Report
 
@@ -58,6 +61,8 @@ def run_demo(
                 inventory = load_inventory(lab.inventory)
                 report = validate(inventory, options=options, password=lab.password(), progress=progress)
             truth = load_ground_truth(lab.ground_truth)
+            if vcenter and options.via == VIA_API:  # no sshd needed: every host's pairs are measured
+                truth = [pair.to_json() for pair in truth_pairs(lab.topology, ssh=False)]
             if vcenter and not options.cross_cluster:  # vCenter's hosts are meshed within each cluster
                 cluster = {host.name: host.vcenter.cluster for host in lab.topology.hosts}
                 truth = [t for t in truth if cluster[t["src_host"]] == cluster[t["dst_host"]]]

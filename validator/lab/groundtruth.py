@@ -5,7 +5,8 @@ network delivers echo requests and replies, the largest packet that passes with 
 the verdict a correct validator must reach (DF test at the smaller of the two vmk MTUs).
 
 ``measurable`` is False for pairs touching a host whose sshd is stopped: a validator that learns vmks by
-logging in cannot plan them (those from such a host are still listed as error/host-error).
+logging in cannot plan them (those from such a host are still listed as error/host-error). A validator that
+probes through vCenter needs no sshd (``truth_pairs(topo, ssh=False)``): its pairs are judged by the network.
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ def ground_truth(topo: Topology) -> dict[str, Any]:
     }
 
 
-def truth_pairs(topo: Topology) -> list[TruthPair]:
-    """Every directed vmotion vmk pair across hosts, one entry per shared family, in topology order."""
+def truth_pairs(topo: Topology, *, ssh: bool = True) -> list[TruthPair]:
+    """Every directed vmotion vmk pair across hosts, one entry per shared family, in topology order
+    (``ssh``: as a validator probing over SSH sees them, else as one probing through vCenter)."""
     pairs: list[TruthPair] = []
     for src_host in topo.hosts:
         for src in src_host.vmotion_vmks:
@@ -84,7 +86,7 @@ def truth_pairs(topo: Topology) -> list[TruthPair]:
                 for dst in dst_host.vmotion_vmks:
                     for family in Family:
                         if src.address(family) is not None and dst.address(family) is not None:
-                            pairs.append(judge(topo, src_host, src, dst_host, dst, family=family))
+                            pairs.append(judge(topo, src_host, src, dst_host, dst, family=family, ssh=ssh))
     return pairs
 
 
@@ -105,9 +107,10 @@ def is_blackholed(topo: Topology, src_host: str, src_vmk: str, dst_host: str, ds
 
 
 def judge(
-    topo: Topology, src_host: HostSpec, src: VmkSpec, dst_host: HostSpec, dst: VmkSpec, *, family: Family
+    topo: Topology, src_host: HostSpec, src: VmkSpec, dst_host: HostSpec, dst: VmkSpec, *, family: Family,
+    ssh: bool = True,
 ) -> TruthPair:
-    """The engineered truth for one directed pair in one family."""
+    """The engineered truth for one directed pair in one family (``ssh``: probed over SSH)."""
     src_ip = src.address(family)
     dst_ip = dst.address(family)
     assert src_ip is not None and dst_ip is not None
@@ -118,7 +121,7 @@ def judge(
     if max_mtu is not None and max_mtu < min(src.mtu, dst.mtu):
         reason = Reason.PATH_MTU
     status = PairStatus.PASS if reason is None else PairStatus.FAIL
-    if not src_host.sshd:
+    if ssh and not src_host.sshd:
         status, reason = PairStatus.ERROR, Reason.HOST_ERROR
     return TruthPair(
         src_host=src_host.name,
@@ -133,7 +136,7 @@ def judge(
         routed=routed,
         expected_status=status,
         expected_reason=reason,
-        measurable=src_host.sshd and dst_host.sshd,
+        measurable=(src_host.sshd and dst_host.sshd) or not ssh,
     )
 
 

@@ -1,4 +1,5 @@
-"""The vCenter discoverer: esxcli over SSH when the host answers, vCenter alone when it does not.
+"""The vCenter discoverers: esxcli over SSH when the host answers, vCenter alone when it does not
+(:class:`VCenterDiscoverer`), or vCenter alone always (:class:`VCenterOnlyDiscoverer`, the API probe path).
 
 Either way the HostInfo carries vCenter's facts (``HostInfo.vcenter``), so the vCenter checks and the
 drift between both views can be judged. Hosts vCenter does not know are left to the inner discoverer.
@@ -33,6 +34,28 @@ class VCenterDiscoverer:
             return host_info_from_vcenter(vc, context.netstack, info.status, info.error)
         failed = self._inner.discover(context)  # the status and error of the failed connection
         return host_info_from_vcenter(vc, context.netstack, failed.status, failed.error)
+
+
+class VCenterOnlyDiscoverer:
+    """Describes hosts from vCenter's facts alone: no host is asked anything (nothing opens SSH).
+
+    A host vCenter does not report connected is ``unreachable``: esxcli cannot run on it through vCenter.
+    """
+
+    def __init__(self, hosts: Sequence[VCenterHost]) -> None:
+        self._hosts: Mapping[str, VCenterHost] = {h.name: h for h in hosts}
+
+    def discover(self, context: HostContext) -> HostInfo:
+        target = context.host.target
+        vc = self._hosts.get(target.name)
+        if vc is None:
+            return HostInfo(name=target.name, address=target.address, status=HostStatus.ERROR,
+                            error="not in vCenter's inventory", netstack=context.netstack)
+        if not vc.facts.connected:
+            state = vc.facts.connection_state.value
+            error = f"vCenter reports it {state}: esxcli cannot run on it through vCenter"
+            return host_info_from_vcenter(vc, context.netstack, HostStatus.UNREACHABLE, error)
+        return host_info_from_vcenter(vc, context.netstack)
 
 
 def host_info_from_vcenter(

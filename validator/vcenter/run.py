@@ -1,8 +1,9 @@
 """The two vCenter runs the CLI offers: ``discover`` (vCenter only, no SSH) and ``validate --vcenter``.
 
 Both log in, retrieve every host in scope in one PropertyCollector retrieval, and log out at the end.
-``validate`` then runs the SSH mesh against each host's management address, with TSM-SSH started for the
-run where asked (and always stopped again).
+``validate`` then runs the mesh either over SSH against each host's management address, with TSM-SSH started
+for the run where asked (and always stopped again), or, with ``via="api"``, through vCenter alone: each probe
+is ``esxcli network diag ping`` relayed by vCenter, no SSH connection is opened and TSM-SSH is never touched.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from typing import Any
 
 from checks import run_checks
 from validator.api import validate
+from validator.errors import UsageError
 from validator.inventory import Inventory
 from validator.models import VMOTION_NETSTACK, CheckSettings, Finding, HostInfo
 from validator.options import RunOptions
+from validator.prober import VIA_API
 from validator.progress import ProgressCallback
 from validator.report import Report, finding_to_dict, host_to_dict
 from validator.ssh_settings import resolve_password
 from validator.transport import SshConnector
+from validator.vcenter.api_prober import api_prober
 from validator.vcenter.connect import vcenter_session
-from validator.vcenter.discoverer import VCenterDiscoverer, host_info_from_vcenter
+from validator.vcenter.discoverer import VCenterDiscoverer, VCenterOnlyDiscoverer, host_info_from_vcenter
 from validator.vcenter.guard import GuardedConnector
 from validator.vcenter.inventory import inventory_from_vcenter
 from validator.vcenter.mapping import VCenterHost
@@ -71,14 +75,14 @@ def discover_vcenter(
     return Discovery(settings.endpoint, netstack, infos, tuple(findings))
 
 
-def preflight_notes(hosts: Sequence[VCenterHost]) -> list[str]:
-    """What vCenter already says will stop SSH or vMotion, said before any host is tried."""
+def preflight_notes(hosts: Sequence[VCenterHost], *, ssh: bool = True) -> list[str]:
+    """What vCenter already says will stop SSH (when probing over it) or vMotion, said before any host is tried."""
     notes = []
     for host in hosts:
         facts = host.facts
         if not facts.connected:
             notes.append(f"{host.name}: vCenter reports it {facts.connection_state.value}")
-        if facts.locked_down:
+        if ssh and facts.locked_down:
             notes.append(f"{host.name}: in {facts.lockdown_mode.value}: SSH will fail unless the user is an exception")
         if facts.in_maintenance:
             notes.append(f"{host.name}: in maintenance mode")
@@ -96,11 +100,17 @@ def validate_vcenter(
     progress: ProgressCallback | None = None,
     notify: Notify = print,
 ) -> Report:
-    """Validate the mesh of vCenter's hosts over SSH, vCenter's facts attached to each host.
+    """Validate the mesh of vCenter's hosts, vCenter's facts attached to each host.
 
-    With ``enable_ssh`` TSM-SSH is started where it is stopped and stopped again when the run ends, however it
-    ends; without it those hosts are not tried (their pairs are ``error``).
+    Over SSH (``options.via == "ssh"``), with ``enable_ssh`` TSM-SSH is started where it is stopped and stopped
+    again when the run ends, however it ends; without it those hosts are not tried (their pairs are ``error``).
+    Through the API (``options.via == "api"``) the hosts are described by vCenter alone and probed through it.
     """
+    if (options or RunOptions()).via == VIA_API:
+        if enable_ssh:
+            raise UsageError("--enable-ssh has no use with --via api: no SSH connection is opened")
+        return _validate_through_api(inventory, settings, vc_password, options=options or RunOptions(),
+                                     progress=progress, notify=notify)
     with vcenter_session(settings, vc_password) as service_instance, ExitStack() as stack:
         hosts = retrieve_hosts(service_instance, settings)
         notify(f"vCenter {settings.endpoint}: {len(hosts)} host(s) in scope")
@@ -117,6 +127,26 @@ def validate_vcenter(
             run_inventory, options=options, connector=connector, discoverer=VCenterDiscoverer(hosts),
             progress=progress,
         )
+
+
+def _validate_through_api(
+    inventory: Inventory,
+    settings: VCenterSettings,
+    vc_password: str,
+    *,
+    options: RunOptions,
+    progress: ProgressCallback | None,
+    notify: Notify,
+) -> Report:
+    """The mesh probed through vCenter: hosts described by vCenter, pings by esxcli through it, no SSH."""
+    with vcenter_session(settings, vc_password) as service_instance:
+        hosts = retrieve_hosts(service_instance, settings)
+        notify(f"vCenter {settings.endpoint}: {len(hosts)} host(s) in scope, probed through the vSphere API")
+        for note in preflight_notes(hosts, ssh=False):
+            notify(note)
+        prober = api_prober(service_instance, settings, vc_password, hosts, options.probe.netstack)
+        return validate(inventory_from_vcenter(inventory, hosts), options=options,
+                        discoverer=VCenterOnlyDiscoverer(hosts), prober=prober, progress=progress)
 
 
 def _ssh_started(host: VCenterHost) -> VCenterHost:

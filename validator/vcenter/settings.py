@@ -10,6 +10,7 @@ password_env = "VMOTION_VALIDATOR_VC_PASSWORD"  # NAME of the env var holding th
 # datacenter = "DC1"                # only this datacenter
 # clusters = ["Prod-A"]             # only these clusters
 # hosts = ["esx01.example.test"]    # only these hosts
+# probe = "api"                     # probe through vCenter (esxcli network diag ping), no SSH; default "ssh"
 ```
 
 The password itself is never in the table nor on the command line: only the name of the environment
@@ -27,13 +28,14 @@ from typing import Any
 
 from validator import limits
 from validator.errors import InventoryError, UsageError
+from validator.options import PROBE_PATHS
 
 DEFAULT_PASSWORD_ENV = "VMOTION_VALIDATOR_VC_PASSWORD"  # noqa: S105 - the variable's name
 DEFAULT_USERNAME = "administrator@vsphere.local"
 DEFAULT_PORT = 443
 VCENTER_KEYS = frozenset(
     {"server", "username", "password_env", "ca_file", "insecure", "datacenter", "clusters", "hosts",
-     "connect_timeout"}
+     "connect_timeout", "probe"}
 )
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
@@ -53,6 +55,7 @@ class VCenterSettings:
     clusters: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
     connect_timeout: float = 30.0
+    probe: str | None = None  # "ssh" | "api": the probe path this vCenter's runs use (None: the run's default)
 
     @property
     def endpoint(self) -> str:
@@ -113,6 +116,9 @@ def settings_from_table(raw: Mapping[str, Any], base_dir: Path) -> VCenterSettin
     if datacenter is not None and (not isinstance(datacenter, str) or not _NAME_RE.match(datacenter)):
         raise ValueError("vcenter.datacenter must be a datacenter name")
     timeout = limits.CONNECT_TIMEOUT.check(raw.get("connect_timeout", 30.0), "vcenter.connect_timeout")
+    probe = raw.get("probe")
+    if probe is not None and probe not in PROBE_PATHS:
+        raise ValueError(f"vcenter.probe must be one of {', '.join(map(repr, PROBE_PATHS))}, got {probe!r}")
     return VCenterSettings(
         host=host,
         port=port,
@@ -124,6 +130,7 @@ def settings_from_table(raw: Mapping[str, Any], base_dir: Path) -> VCenterSettin
         clusters=_names(raw.get("clusters", []), "vcenter.clusters"),
         hosts=_names(raw.get("hosts", []), "vcenter.hosts"),
         connect_timeout=float(timeout),
+        probe=probe,
     )
 
 

@@ -1,0 +1,268 @@
+"""The vSphere API probe path: every ping is ``esxcli network diag ping`` run on the host through vCenter.
+
+No connection to any host is opened: vCenter relays each call to the host's hostd. A round on a host runs
+its jobs with at most ``concurrency`` calls in flight (each call one ping step, the steps of a job in order,
+the gate step ending a job when nothing came back), and every host's round runs at once on the one vCenter
+session. Each call has its own time limit (the ping's own duration plus :data:`CALL_MARGIN`).
+
+What a failure costs:
+
+- a call that faults with an esxcli error, or gets no answer in time, costs its own pair (``host-error``,
+  naming the host and the cause); :data:`TIMEOUTS_TO_GIVE_UP` timeouts in a row without an answer between
+  them end the host's round, as a host that answers nothing;
+- vCenter refusing the host (``HostNotConnected``), the user lacking the privilege, the session lost for
+  good, or vCenter itself gone end the host's round with one line naming the host and the cause; every pair
+  finished before is kept;
+- cancel (Ctrl-C) breaks the calls in flight and returns within a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from validator.classify import ProbeFailure, ProbeOutcome
+from validator.errors import (
+    CommandValueError,
+    VCenterCallTimeout,
+    VCenterError,
+    VCenterHostError,
+    VCenterPrivilegeError,
+)
+from validator.esxi.diag_ping import SoapResult, ping_outcome
+from validator.models import PingStats, Reason
+from validator.prober import VIA_API, EndKind, Job, JobCallback, Ping, SessionEnd, StepOutput
+from validator.ssh_prober import refused
+from validator.vcenter.connect import connect, ssl_context
+from validator.vcenter.esxcli_soap import (
+    MoRef,
+    Session,
+    SoapClient,
+    execute_soap_body,
+    executer_from,
+    retrieve_executer_body,
+    soap_result_from,
+)
+from validator.vcenter.mapping import VCenterHost
+from validator.vcenter.settings import VCenterSettings
+
+CALL_MARGIN = 30.0  # seconds a call may take beyond its ping's own duration (vCenter, hostd and a busy host)
+EXECUTER_TIMEOUT = 30.0  # seconds for RetrieveManagedMethodExecuter
+TIMEOUTS_TO_GIVE_UP = 2  # calls in a row without an answer that end a host's round
+_POLL = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One step of a job: its name, its ping and the SOAP body that runs it."""
+
+    step: str
+    ping: Ping
+    body: bytes
+
+
+class ApiProber:
+    """Runs rounds as ``esxcli network diag ping`` calls through vCenter (no SSH)."""
+
+    via = VIA_API
+
+    def __init__(self, client: SoapClient, hosts: Mapping[str, str], netstack: str, *, endpoint: str,
+                 call_margin: float = CALL_MARGIN) -> None:
+        self._client = client
+        self._hosts = dict(hosts)  # host name -> HostSystem id
+        self._netstack = netstack
+        self._endpoint = endpoint
+        self._margin = call_margin
+        self._executers: dict[str, MoRef] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> int:
+        """SOAP calls posted so far."""
+        return self._client.calls
+
+    def can_probe(self, host: str) -> bool:
+        return host in self._hosts
+
+    def run(
+        self,
+        host: str,
+        jobs: Mapping[str, Job],
+        *,
+        concurrency: int,
+        on_job: JobCallback,
+        gate: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SessionEnd:
+        cancel = cancel or threading.Event()
+        if host not in self._hosts:
+            return SessionEnd(EndKind.FAILED, f"{host}: not in vCenter {self._endpoint}'s inventory")
+        executer = self._executer(host)
+        if isinstance(executer, SessionEnd):
+            return executer
+        calls: dict[str, list[Call]] = {}
+        for tag, job in jobs.items():
+            try:
+                calls[tag] = [Call(step, ping, execute_soap_body(executer, ping, self._netstack))
+                              for step, ping in job.items()]
+            except CommandValueError as exc:
+                on_job(tag, {next(iter(job)): refused(exc)})
+        if not calls:
+            return SessionEnd(EndKind.DONE)
+        workers = max(1, min(concurrency, len(calls)))
+        return _Round(self, host, calls, on_job=on_job, gate=gate, cancel=cancel).run(workers)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # ------------------------------------------------------------------------------------ calls
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    def _executer(self, host: str) -> MoRef | SessionEnd:
+        """The host's method executer (asked once per host), or the end of its round when vCenter refuses."""
+        with self._lock:
+            known = self._executers.get(host)
+        if known is not None:
+            return known
+        try:
+            answer = self._client.call(retrieve_executer_body(self._hosts[host]), EXECUTER_TIMEOUT, group=host)
+            executer = executer_from(answer)
+        except VCenterError as exc:
+            return self.host_failed(host, exc)
+        with self._lock:
+            self._executers[host] = executer
+        return executer
+
+    def ping(self, host: str, call: Call) -> SoapResult:
+        """One ping step's result; raises VCenterError subclasses as the transport maps them."""
+        return soap_result_from(self._client.call(call.body, call.ping.seconds + self._margin, group=host))
+
+    def host_failed(self, host: str, exc: VCenterError) -> SessionEnd:
+        """The end of a host's round for a failure that is not the host's pair's own."""
+        where = f"{host}: esxcli through vCenter {self._endpoint}"
+        if isinstance(exc, VCenterPrivilegeError | VCenterHostError):
+            return SessionEnd(EndKind.FAILED, f"{where} refused: {exc}")
+        return SessionEnd(EndKind.FAILED, f"{where} failed: {exc}")
+
+    def abort(self, host: str) -> None:
+        self._client.abort(host)
+
+
+class _Round:
+    """One host's jobs, run by a few threads; the first host-wide failure ends it for every thread."""
+
+    def __init__(self, prober: ApiProber, host: str, jobs: Mapping[str, list[Call]], *, on_job: JobCallback,
+                 gate: str | None, cancel: threading.Event) -> None:
+        self.prober = prober
+        self.host = host
+        self.gate = gate
+        self.cancel = cancel
+        self._on_job = on_job
+        self._pending: Iterator[tuple[str, list[Call]]] = iter(list(jobs.items()))
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._running = 0
+        self._end: SessionEnd | None = None
+        self._timeouts = 0
+        self._over = False  # run() returned: late jobs are dropped, no new call starts
+
+    def run(self, workers: int) -> SessionEnd:
+        self._running = workers
+        for _ in range(workers):
+            threading.Thread(target=self._worker, daemon=True, name=f"api-{self.host}").start()
+        while not self._finished.wait(_POLL) and not self.cancel.is_set() and self._end is None:
+            pass
+        with self._lock:
+            self._over = True
+            end = self._end
+        if not self._finished.is_set():
+            self.prober.abort(self.host)  # the calls still in flight are not waited for
+        if self.cancel.is_set():
+            return SessionEnd(EndKind.INTERRUPTED, "the run was interrupted")
+        return end or SessionEnd(EndKind.DONE)
+
+    def _worker(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    item = None if self._stopped() else next(self._pending, None)
+                if item is None:
+                    return
+                tag, calls = item
+                outputs = self._job(calls)
+                with self._lock:
+                    if outputs is None or self._over:
+                        return
+                    self._on_job(tag, outputs)
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    self._finished.set()
+
+    def _stopped(self) -> bool:
+        return self._over or self._end is not None or self.cancel.is_set()
+
+    def _job(self, calls: list[Call]) -> dict[str, StepOutput] | None:
+        """A job's outputs, or None when it did not finish (cancel, or the host's round is over)."""
+        outputs: dict[str, StepOutput] = {}
+        for call in calls:
+            if self._stopped():
+                return None
+            try:
+                result = self.prober.ping(self.host, call)
+            except VCenterCallTimeout as exc:
+                if self._timed_out():
+                    return None
+                message = f"{self.host}: no answer from esxcli network diag ping through vCenter ({exc})"
+                outputs[call.step] = StepOutput("", ProbeFailure(Reason.HOST_ERROR, message))
+                return outputs
+            except VCenterError as exc:
+                if not self.cancel.is_set():
+                    self._stop(self.prober.host_failed(self.host, exc))
+                return None
+            with self._lock:
+                self._timeouts = 0
+            outcome = _for_host(ping_outcome(result, payload=call.ping.size), self.host)
+            outputs[call.step] = StepOutput(result.raw, outcome)
+            if call.step == self.gate and not (isinstance(outcome, PingStats) and outcome.received > 0):
+                break
+        return outputs
+
+    def _timed_out(self) -> bool:
+        """Count a timeout; True when the host's round is over for it."""
+        with self._lock:
+            self._timeouts += 1
+            give_up = self._timeouts >= TIMEOUTS_TO_GIVE_UP
+        if give_up:
+            self._stop(SessionEnd(
+                EndKind.SILENT,
+                f"{self.host}: no answer from esxcli through vCenter {self.prober.endpoint} to "
+                f"{TIMEOUTS_TO_GIVE_UP} calls in a row within their time limit; its other pairs were not probed",
+            ))
+        return give_up
+
+    def _stop(self, end: SessionEnd) -> None:
+        with self._lock:
+            if self._end is None:
+                self._end = end
+
+
+def _for_host(outcome: ProbeOutcome, host: str) -> ProbeOutcome:
+    """A host error names the host it happened on."""
+    if isinstance(outcome, ProbeFailure) and outcome.reason is Reason.HOST_ERROR:
+        return ProbeFailure(outcome.reason, f"{host}: {outcome.message}", outcome.raw)
+    return outcome
+
+
+def api_prober(service_instance: Any, settings: VCenterSettings, password: str, hosts: Sequence[VCenterHost],
+               netstack: str) -> ApiProber:
+    """The prober of a logged-in vCenter session: it logs in again (once per expiry) with ``password``."""
+    session = Session(service_instance, relogin=lambda: connect(settings, password))
+    client = SoapClient(settings, session, ssl_context(settings))
+    return ApiProber(client, {h.name: h.moid for h in hosts}, netstack, endpoint=settings.endpoint)
