@@ -38,7 +38,7 @@ var (
 	secondsRE  = regexp.MustCompile(`^[0-9]{1,6}(\.[0-9]{1,6})?$`)
 )
 
-// limits of the values accepted (the simulator bounds every run by count*interval + wait + 10 s)
+// limits of the values accepted (the simulator bounds every run by count*interval + wait + 60 s)
 const (
 	maxCount    = 1000
 	maxInterval = 60.0

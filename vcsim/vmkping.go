@@ -16,7 +16,7 @@ import (
 
 const maxPingOutput = 256 << 10
 
-// bound is how long a run may take before it is killed: count x interval + wait + 10 s, with
+// bound is how long a run may take before it is killed: count x interval + wait + 60 s, with
 // vmkping's defaults (3 packets, 1 s apart, 1 s wait) for what the call leaves out.
 func (p *pingRequest) bound() time.Duration {
 	count, interval, wait := 3.0, 1.0, 1.0
@@ -29,7 +29,7 @@ func (p *pingRequest) bound() time.Duration {
 	if p.wait != "" {
 		wait, _ = strconv.ParseFloat(p.wait, 64)
 	}
-	return time.Duration((count*interval + wait + 10) * float64(time.Second))
+	return time.Duration((count*interval + wait + 60) * float64(time.Second))
 }
 
 // cappedBuffer keeps the first maxPingOutput bytes written to it.
