@@ -173,8 +173,9 @@ def build_parallel(
     job its own limit in ticks (seconds), counted from its start on the host (default: none): a job still
     running then has its running step signalled (TERM), runs no further step and is marked
     ``@@vmv-<nonce>-late <tag>`` before its done marker. The window adapts on the host: it halves when a job
-    is stopped late or took more than half its deadline, and grows by one (up to ``max_parallel``) after a
-    window's worth of jobs that kept well within theirs.
+    is stopped late or took more than half its deadline (once per burst: only a job started after the last
+    back-off backs off again), and grows by one (up to ``max_parallel``) after a window's worth of jobs
+    that kept well within theirs.
     """
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or not 1 <= max_parallel <= MAX_PARALLEL:
         raise CommandValueError(f"max_parallel must be an integer in 1..{MAX_PARALLEL}, got {max_parallel!r}")
@@ -187,7 +188,7 @@ def build_parallel(
     limits = _deadlines(commands, deadlines or {})
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
     lines.append(f"n={len(jobs)} w={max_parallel} W={max_parallel} i=0 left={len(jobs)} now=0 run=0 fin=0 late=0"
-                 " ok=0 R=''")
+                 " ok=0 cut=-1 R=''")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}; t{index}={limits[tag]}")
@@ -227,7 +228,7 @@ _STREAM_PROLOGUE = [
     'mkfifo "$d/q" && exec 3<>"$d/q" || { echo "vmv: mkfifo failed" >&2; exit 111; }',
     # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
-    ' echo "$1" >&3 ) & eval "p$1=$! e$1=\\$((now + t$1)) b$1=$now"; R="$R $1" run=$((run + 1)); }',
+    ' echo "$1" >&3 ) & eval "p$1=$! e$1=\\$((now + t$1 + 1)) b$1=$now"; R="$R $1" run=$((run + 1)); }',
     # start jobs while the window has room
     'fill() { while [ "$run" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done; }',
 ]
@@ -249,12 +250,15 @@ _STREAM_MAIN = [
     '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; cat "$d/$m" || stop 141; rm -f "$d/$m"',
     '       left=$((left - 1)) run=$((run - 1)) fin=$((fin + 1)) v=""',
     '       for k in $R; do [ "$k" = "$m" ] || v="$v $k"; done; R=$v',
-    '       if [ "$y" -eq -1 ]; then late=$((late + 1)); w=$(((w + 1) / 2)) ok=0',
-    '       elif [ $(((now - z) * 2)) -gt "$u" ]; then w=$(((w + 1) / 2)) ok=0',
+    '       [ "$y" -ne -1 ] || late=$((late + 1))',
+    # one back-off per burst: only a job started after the last one backs off again
+    '       if [ "$y" -eq -1 ] || [ $(((now - z) * 2)) -gt "$u" ]; then',
+    '           if [ "$z" -gt "$cut" ]; then w=$(((w + 1) / 2)) cut=$now; fi; ok=0',
     '       elif [ "$w" -lt "$W" ]; then ok=$((ok + 1)); if [ "$ok" -ge "$w" ]; then w=$((w + 1)) ok=0; fi; fi',
     '       fill ;;',
     "    esac",
     "done",
+    "printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\"",
 ]
 
 
@@ -266,7 +270,7 @@ def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool,
     for frame, command in reversed(steps):
         run = _run(command) if isolate else f"{command} </dev/null"
         # in the background and waited for: a TERM to the job (its deadline) is handled at once
-        step = f'{_begin(nonce, frame)}; {run} 2>&1 & c=$!; wait "$c"; s=$?; c=""; {_end(nonce, frame, "$s")}'
+        step = f'{_begin(nonce, frame)}; {run} 2>&1 & c=$!; wait "$c"; s=$?; [ -z "$x" ] || kill -TERM "$c" 2>/dev/null; c=""; {_end(nonce, frame, "$s")}'
         if body:
             gate = ' && [ "$s" -eq 0 ]' if frame in gates else ""
             step += f'; if [ -z "$x" ]{gate}; then {body}; fi'
