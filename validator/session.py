@@ -23,7 +23,7 @@ from validator.prober import EndKind, SessionEnd
 from validator.transport import Executor, StreamingExecutor, start_script
 
 MAX_SESSION_BYTES = 64 * 1024 * 1024  # read from one host in one session, at most
-POLL_SECONDS = 0.2  # how often a waiting session looks at the cancel event
+POLL_SECONDS = 0.5  # how often a waiting session looks at the cancel event (Ctrl-C: within a second)
 MAX_WINDOWS = 64  # changes of the host's window kept per session
 
 

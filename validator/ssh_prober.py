@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from validator.classify import ProbeFailure
 from validator.errors import CommandValueError, TransportError
@@ -29,8 +30,11 @@ from validator.session import run_jobs
 from validator.transport import Executor
 
 
+@lru_cache(maxsize=16384)
 def vmkping_command(ping: Ping, netstack: str) -> str:
-    """The ESXi command line of one ping (every value validated; :class:`CommandValueError` if refused)."""
+    """The ESXi command line of one ping (every value validated; :class:`CommandValueError` if refused).
+
+    Built once per distinct ping: every source host sends the same pings to a peer vmk."""
     return commands.vmkping(
         ping.dst, netstack=netstack, vmk=ping.vmk, count=ping.count, interval=ping.interval,
         timeout=ping.timeout, size=ping.size, df=ping.df, family=ping.family,

@@ -291,15 +291,17 @@ def split_output(text: str, nonce: str) -> dict[str, CommandOutput]:
         raise CommandValueError(f"expected text, got {type(text).__name__}")
     text = text.replace("\r\n", "\n")
     begin_re = re.compile(rf"^@@vmv-{nonce}-begin ({_FRAME_TAG})\n", re.MULTILINE)
+    end_re = re.compile(rf"\n@@vmv-{nonce}-end ({_FRAME_TAG}) rc=([0-9]{{1,3}})$", re.MULTILINE)
     results: dict[str, CommandOutput] = {}
     position = 0
     while begin := begin_re.search(text, position):
         frame = begin.group(1)
-        end_re = re.compile(rf"\n@@vmv-{nonce}-end {re.escape(frame)} rc=([0-9]{{1,3}})$", re.MULTILINE)
         end = end_re.search(text, begin.end())
+        while end is not None and end.group(1) != frame:
+            end = end_re.search(text, end.start() + 1)
         if end is None:
             position = begin.end()
             continue
-        results.setdefault(frame, CommandOutput(text[begin.end() : end.start()], int(end.group(1))))
+        results.setdefault(frame, CommandOutput(text[begin.end() : end.start()], int(end.group(2))))
         position = end.end()
     return results
