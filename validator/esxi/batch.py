@@ -155,7 +155,8 @@ def build_parallel(
     ``@@vmv-<nonce>-done <tag>`` (read them as they come with :class:`validator.esxi.stream.FrameReader`).
 
     A job writes to its own file in a ``mktemp -d`` directory and reports its end on a FIFO; the script
-    prints that file at once and starts the next job (a sliding window, not waves). The script ends its
+    starts the next job at once (a sliding window, not waves) and prints the ended jobs' files within a
+    second (every tick, or every 32 jobs: one write for many jobs). The script ends its
     own work when its reader is gone: a watchdog makes it write a newline every second, and a failed
     write (or SIGPIPE, HUP, INT, TERM) stops every job and removes the directory. ``own_group=True``
     says the script's process group is its own (an SSH exec session: sshd starts it in a new session):
@@ -188,7 +189,7 @@ def build_parallel(
     limits = _deadlines(commands, deadlines or {})
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
     lines.append(f"n={len(jobs)} w={max_parallel} W={max_parallel} i=0 left={len(jobs)} now=0 run=0 fin=0 late=0"
-                 " ok=0 cut=-1 R=''")
+                 " ok=0 cut=-1 R='' P='' np=0")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}; t{index}={limits[tag]}")
@@ -226,28 +227,33 @@ _STREAM_PROLOGUE = [
     "trap 'stop 143' TERM",
     "trap 'stop 141' PIPE",
     'mkfifo "$d/q" && exec 3<>"$d/q" || { echo "vmv: mkfifo failed" >&2; exit 111; }',
+    'cd "$d" || exit 111',
     # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
     ' echo "$1" >&3 ) & eval "p$1=$! e$1=\\$((now + t$1 + 1)) b$1=$now"; R="$R $1" run=$((run + 1)); }',
+    # print the ended jobs' outputs (names relative to $d, the working directory): at most once a tick, or
+    # every 32 jobs: one write for many jobs, not one each
+    'flush() { [ -z "$P" ] || { cat $P || stop 141; rm -f $P; P="" np=0; }; }',
     # start jobs while the window has room
     'fill() { while [ "$run" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done; }',
 ]
 
-# the watchdog ticks every second while the script lives; a tick makes the script write a newline,
-# which fails once the session's reader is gone
+# the watchdog ticks every second while the script lives; a tick makes the script write its heartbeat,
+# which fails once the session's reader is gone. It outlives the script's own stop (TERM ignored) by up to a
+# second, to signal the group once more: a step forked while the group was being stopped ends too
 _STREAM_MAIN = [
     "fill",
-    "( while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
+    "( trap '' TERM; while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
     ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & wd=$!',
     'while [ "$left" -gt 0 ] && read -r m <&3; do',
     "    case $m in",
     # a tick: stop the jobs past their deadline (once each), then say how far the host got
-    '    t) now=$((now + 1))',
+    '    t) now=$((now + 1)); flush',
     '       for k in $R; do eval "y=\\$e$k"; if [ "$y" -ge 0 ] && [ "$y" -le "$now" ]; then eval "e$k=-1 q=\\${p$k:-}";'
     ' [ -z "$q" ] || kill -TERM "$q" 2>/dev/null; fi; done',
     "       printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\" || stop 141 ;;",
     # a job ended: print it, adapt the window to how it went, start the next ones
-    '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; cat "$d/$m" || stop 141; rm -f "$d/$m"',
+    '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; P="$P $m" np=$((np + 1)); [ "$np" -lt 32 ] || flush',
     '       left=$((left - 1)) run=$((run - 1)) fin=$((fin + 1)) v=""',
     '       for k in $R; do [ "$k" = "$m" ] || v="$v $k"; done; R=$v',
     '       [ "$y" -ne -1 ] || late=$((late + 1))',
@@ -258,8 +264,13 @@ _STREAM_MAIN = [
     '       fill ;;',
     "    esac",
     "done",
+    "flush",
     "printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\"",
 ]
+
+
+# a TERM that came before the step's PID was known (or while it was waited for) stops the step now
+_stop_late = '[ -z "$x" ] || kill -TERM "$c" 2>/dev/null'
 
 
 def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool, gates: set[str]) -> str:
@@ -270,7 +281,7 @@ def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool,
     for frame, command in reversed(steps):
         run = _run(command) if isolate else f"{command} </dev/null"
         # in the background and waited for: a TERM to the job (its deadline) is handled at once
-        step = f'{_begin(nonce, frame)}; {run} 2>&1 & c=$!; wait "$c"; s=$?; [ -z "$x" ] || kill -TERM "$c" 2>/dev/null; c=""; {_end(nonce, frame, "$s")}'
+        step = f'{_begin(nonce, frame)}; {run} 2>&1 & c=$!; {_stop_late}; wait "$c"; s=$?; {_stop_late}; c=""; {_end(nonce, frame, "$s")}'
         if body:
             gate = ' && [ "$s" -eq 0 ]' if frame in gates else ""
             step += f'; if [ -z "$x" ]{gate}; then {body}; fi'
