@@ -232,8 +232,8 @@ _STREAM_PROLOGUE = [
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
     ' echo "$1" >&3 ) & eval "p$1=$! e$1=\\$((now + t$1 + 1)) b$1=$now"; R="$R $1" run=$((run + 1)); }',
     # print the ended jobs' outputs (names relative to $d, the working directory): at most once a tick, or
-    # every 32 jobs: one write for many jobs, not one each
-    'flush() { [ -z "$P" ] || { cat $P || stop 141; rm -f $P; P="" np=0; }; }',
+    # every 32 jobs, gathered in one file first: one write (one SSH packet) for many jobs, not one each
+    'flush() { [ -z "$P" ] || { cat $P >o && cat o || stop 141; rm -f $P o; P="" np=0; }; }',
     # start jobs while the window has room
     'fill() { while [ "$run" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done; }',
 ]
