@@ -19,8 +19,8 @@ from validator.classify import classify_pair, error_result
 from validator.esxi import commands
 from validator.models import PairPlan, PairResult, Reason
 from validator.options import ProbeOptions
-from validator.parallel import run_parallel
 from validator.pacing import retry_window
+from validator.parallel import run_parallel
 from validator.prober import EndKind, Job, Ping, Prober, SessionEnd, StepOutput
 from validator.progress import ProgressTracker
 

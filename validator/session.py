@@ -3,8 +3,8 @@
 A session is judged by its host's progress, not by finished jobs: the script's heartbeat says every second
 how far it got, so a host that is slow but working is waited for however long it takes. A session ends
 early when the host goes silent (nothing read for ``silence`` seconds), when it keeps beating but no job
-ends although every job's own deadline (enforced on the host) has passed, when it prints more than a
-session may read, and on the cancel event (Ctrl-C). However it ends, every job that finished has been
+ends although every job's own deadline (enforced on the host, counted in its heartbeats) has passed, when
+it prints more than a session may read, and on the cancel event (Ctrl-C). However it ends, every job that finished has been
 handed over, and :class:`SessionEnd` says why the others have no outcome (``timed_out``: the jobs the host
 stopped at their deadline). The remote work is stopped on every way out.
 """
@@ -25,6 +25,7 @@ from validator.transport import Executor, StreamingExecutor, start_script
 MAX_SESSION_BYTES = 64 * 1024 * 1024  # read from one host in one session, at most
 POLL_SECONDS = 0.5  # how often a waiting session looks at the cancel event (Ctrl-C: within a second)
 MAX_WINDOWS = 64  # changes of the host's window kept per session
+STUCK_MARGIN_BEATS = 30  # heartbeats past the longest deadline before a host that ends no job is given up
 
 
 def run_jobs(
@@ -55,9 +56,11 @@ def run_jobs(
     left, total, received = set(jobs), len(jobs), 0
     late: set[str] = set()
     windows = [width]
-    # the host's own deadlines bound how long it may go on beating without ending a job
-    stuck_after = max(deadlines.values(), default=0) + silence if deadlines else None
-    quiet_since = moved_at = time.monotonic()
+    # the host's own deadlines bound how many of its heartbeats (its seconds: a loaded host's run slow) may
+    # come without a job ending
+    stuck_after = max(deadlines.values(), default=0) + STUCK_MARGIN_BEATS if deadlines else None
+    quiet_since = time.monotonic()
+    moved_at = 0  # the heartbeat count when a job last ended
 
     def end(kind: EndKind, message: str, noise: str = "") -> SessionEnd:
         return SessionEnd(kind, message, noise, frozenset(late), tuple(windows))
@@ -72,25 +75,23 @@ def run_jobs(
                 done = total - len(left)
                 return end(EndKind.SILENT, f"nothing from {host} for {silence:g} s, not even its heartbeat "
                            f"({done} of {total} finished); session stopped", reader.noise)
-            if stuck_after is not None and now - moved_at >= stuck_after:
+            if stuck_after is not None and reader.beats - moved_at >= stuck_after:
                 done = total - len(left)
-                return end(EndKind.SILENT, f"{host} ended no probe for {stuck_after:g} s although each probe's "
-                           f"deadline had passed ({done} of {total} finished); session stopped", reader.noise)
+                return end(EndKind.SILENT, f"{host} ended no probe for {stuck_after} of its seconds although each "
+                           f"probe's deadline had passed ({done} of {total} finished); session stopped", reader.noise)
             chunk = stream.read(min(POLL_SECONDS, silence - waited))
             if chunk is None:
                 continue
             if not chunk:
                 return end(EndKind.ENDED, f"the session on {host} ended early", reader.noise)
             quiet_since = time.monotonic()
-            if not received:  # the script runs: its start-up on a loaded host does not count
-                moved_at = quiet_since
             received += len(chunk)
             if received > max_bytes:
                 return end(EndKind.TOO_MUCH, f"{host} printed more than {max_bytes // 1048576} MiB; session stopped")
             for job in reader.feed(decoder.decode(chunk)):
                 if job.tag in left:
                     left.discard(job.tag)
-                    moved_at = quiet_since
+                    moved_at = reader.beats
                     if job.late:
                         late.add(job.tag)
                     else:

@@ -281,7 +281,8 @@ def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool,
     for frame, command in reversed(steps):
         run = _run(command) if isolate else f"{command} </dev/null"
         # in the background and waited for: a TERM to the job (its deadline) is handled at once
-        step = f'{_begin(nonce, frame)}; {run} 2>&1 & c=$!; {_stop_late}; wait "$c"; s=$?; {_stop_late}; c=""; {_end(nonce, frame, "$s")}'
+        waited = f'c=$!; {_stop_late}; wait "$c"; s=$?; {_stop_late}; c=""'
+        step = f"{_begin(nonce, frame)}; {run} 2>&1 & {waited}; {_end(nonce, frame, '$s')}"
         if body:
             gate = ' && [ "$s" -eq 0 ]' if frame in gates else ""
             step += f'; if [ -z "$x" ]{gate}; then {body}; fi'

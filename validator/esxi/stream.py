@@ -2,7 +2,8 @@
 
 Feed text in chunks of any size; each finished job comes out as a :class:`JobOutput` as soon as its
 ``@@vmv-<nonce>-done <tag>`` marker is read (``late`` when the host stopped it at its deadline); the
-host's heartbeat (``@@vmv-<nonce>-beat``) is kept as :attr:`FrameReader.progress`. Memory stays bounded whatever the host prints: a frame keeps at
+host's heartbeat (``@@vmv-<nonce>-beat``) is kept as :attr:`FrameReader.progress`. Memory stays bounded
+whatever the host prints: a frame keeps at
 most ``keep`` characters of its output (the rest is counted and dropped, the output marked truncated), text
 outside frames keeps only its last ``noise_tail`` characters (for diagnostics).
 """
