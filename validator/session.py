@@ -4,9 +4,9 @@ A session is judged by its host's progress, not by finished jobs: the script's h
 how far it got, so a host that is slow but working is waited for however long it takes. A session ends
 early when the host goes silent (nothing read for ``silence`` seconds), when it keeps beating but no
 job ends although every job's own deadline (enforced on the host, counted in its heartbeats) has
-passed, when it prints more than a session may read, and on the cancel event (Ctrl-C). However it ends, every job that finished has been
-handed over, and :class:`SessionEnd` says why the others have no outcome (``timed_out``: the jobs the host
-stopped at their deadline). The remote work is stopped on every way out.
+passed, when it prints more than a session may read, and on the cancel event (Ctrl-C). However it ends,
+every job that finished has been handed over, and :class:`SessionEnd` says why the others have no outcome
+(``timed_out``: the jobs the host stopped at their deadline). The remote work is stopped on every way out.
 """
 
 from __future__ import annotations
