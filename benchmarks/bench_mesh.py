@@ -2,6 +2,7 @@
 
     sudo .venv/bin/python benchmarks/bench_mesh.py --hosts 8 --vmks 2
     sudo .venv/bin/python benchmarks/bench_mesh.py --hosts 32 --vmks 2
+    sudo .venv/bin/python benchmarks/bench_mesh.py --hosts 32 --vmkping-cpu-ms 50 --no-floor   # saturated hosts
 
 Prints: lab up/down time, wall time of the full mesh through SSH (discovery + probes), the probe phase
 alone, the floor (the same pings run directly in the namespaces, all pairs in parallel, no SSH, no
@@ -81,6 +82,8 @@ def main() -> int:
     parser.add_argument("--vmks", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=ProbeOptions().concurrency)
     parser.add_argument("--keep", action="store_true", help="leave the lab up")
+    parser.add_argument("--vmkping-cpu-ms", type=int, default=0, help="CPU every emulated vmkping burns first")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor (direct pings)")
     args = parser.parse_args()
     options = ProbeOptions(concurrency=args.concurrency)
     with tempfile.TemporaryDirectory(prefix="vmv-bench-") as scratch:
@@ -88,6 +91,8 @@ def main() -> int:
         source = Path(scratch) / "lab.toml"
         source.write_text(lab_toml(args.hosts, args.vmks, new_prefix("vmvb")), encoding="utf-8")
         topology = load_topology(source)  # own prefix, a free management subnet: other labs may be up
+        if args.vmkping_cpu_ms:
+            topology = topology.with_vmkping_cost(cpu_ms=args.vmkping_cpu_ms)
         t0 = time.monotonic()
         lab_up(topology, state)
         up_s = time.monotonic() - t0
@@ -109,7 +114,7 @@ def main() -> int:
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             chains = floor_commands(report, topology.lab.prefix, options)
             cpu1 = cpu_seconds()
-            floor_s = run_floor(chains)
+            floor_s = float("nan") if args.no_floor else run_floor(chains)
             floor_cpu = cpu_seconds() - cpu1
             sessions = sorted(e.sessions for e in connector.executors.values())
         finally:
@@ -118,18 +123,24 @@ def main() -> int:
                 lab_down(state)
             down_s = time.monotonic() - t2
     passed = sum(1 for p in report.pairs if _passed(p))
+    probes = sum(len(p.raw) for p in report.pairs)  # the vmkpings whose output came back
     print(f"hosts={args.hosts} vmks/host={args.vmks} pairs={len(report.pairs)} passed={passed} "
-          f"concurrency={args.concurrency}")
+          f"concurrency={args.concurrency} vmkping_cpu_ms={args.vmkping_cpu_ms}")
     print(f"lab up                  {up_s:7.2f} s")
     print(f"full mesh (validator)   {mesh_s:7.2f} s   machine CPU {mesh_cpu:6.2f} s")
     print(f"  of which probe phase  {probe_s:7.2f} s")
     print(f"  validator process CPU {own_cpu:7.2f} s   (the rest is sshd, the emulated commands, ping)")
+    print(f"  validator CPU / probe {own_cpu / max(1, probes) * 1000:7.3f} ms ({probes} vmkpings read)")
+    windows = [(p.lowest, p.final) for p in report.pacing]
+    if windows:
+        print(f"concurrency per host    lowest {min(w[0] for w in windows)} final {min(w[1] for w in windows)}"
+              f"..{max(w[1] for w in windows)}, {sum(p.timed_out for p in report.pacing)} probe(s) timed out")
     print(f"floor (direct pings)    {floor_s:7.2f} s   machine CPU {floor_cpu:6.2f} s")
     print(f"ratio mesh/floor        {mesh_s / floor_s:7.2f}   (probe phase/floor {probe_s / floor_s:.2f})")
     print(f"SSH sessions per host   min {sessions[0]} max {sessions[-1]}")
     print(f"peak RSS (validator)    {rss_mb:7.1f} MiB")
     print(f"lab down                {down_s:7.2f} s")
-    for pair in report.pairs:
+    for pair in [p for p in report.pairs if not _passed(p)][:20]:
         if not _passed(pair):
             plan = pair.plan
             print(f"  not passing: {plan.src_host}:{plan.src_vmk} -> {plan.dst_host}:{plan.dst_vmk} "

@@ -437,3 +437,25 @@ def test_gate_stops_the_chain_and_unisolated_commands_share_the_job_shell(shell:
     assert "bad/mtu" not in out
     assert "never" not in result.stdout
     assert "sh -c" not in batch.script
+
+
+def test_a_job_past_its_deadline_is_stopped_on_the_host_and_the_window_backs_off(shell: Shell) -> None:
+    """The host stops a job at its own deadline (its running step ends, its later steps never run), marks it
+    late, and halves its window once for the burst; the heartbeat says so; jobs within theirs are kept."""
+    from validator.esxi.stream import FrameReader
+
+    commands: dict[str, object] = {f"hang{k}": {"first": "sleep 30", "second": "echo never"} for k in range(4)}
+    commands.update({f"ok{k}": {"first": "echo fine"} for k in range(1)})
+    batch = b.build_parallel(commands, 4, gates=("first",), deadlines={f"hang{k}": 1 for k in range(4)})  # type: ignore[arg-type]
+    started = time.monotonic()
+    result = shell.run(batch.script, timeout=60)
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    reader = FrameReader(batch.nonce)
+    jobs = {job.tag: job for job in reader.feed(result.stdout)}
+    assert {tag for tag, job in jobs.items() if job.late} == {f"hang{k}" for k in range(4)}
+    assert all(not jobs[f"ok{k}"].late and jobs[f"ok{k}"].frames[f"ok{k}/first"].stdout == "fine\n" for k in range(1))
+    assert all(f"hang{k}/second" not in jobs[f"hang{k}"].frames for k in range(4))
+    assert reader.progress.late == 4 and reader.progress.window == 2  # 4 -> 2 once, not 4 -> 1 (one job since)
+    assert took < 30  # the sleeps were stopped, not waited for
+    assert tmp_leftovers(shell) == []

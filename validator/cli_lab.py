@@ -21,6 +21,10 @@ def add_lab_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     up.add_argument("--vmks", type=int, default=2, help="vmotion vmks per generated host (default 2)")
     up.add_argument("--racks", type=int, default=None, help="racks for generated hosts (default: 8 hosts/rack)")
     up.add_argument("--prefix", default=None, help="override the topology's name prefix")
+    up.add_argument("--vmkping-cpu-ms", type=int, default=None, metavar="MS",
+                    help="every emulated vmkping burns MS of CPU first: a saturated host (default: the topology's)")
+    up.add_argument("--vmkping-delay-ms", type=int, default=None, metavar="MS",
+                    help="every emulated vmkping sleeps MS first: a slow host (default: the topology's)")
     _state(up)
     down = actions.add_parser("down", help="remove the lab recorded in the state directory")
     _state(down)

@@ -4,8 +4,10 @@ Per pair, in order: an ARP/ND warm-up (one packet, result ignored), a reachabili
 probe at the pair's MTU (skipped when nothing came back to the reachability probe). A source host's
 pairs run as one round on that host, at most ``concurrency`` at a time; every host's round runs at once
 (:func:`probe_rounds`), so the mesh costs one round per source, not one per pair. A round that is cut off
-(silence, a broken connection, Ctrl-C) keeps every pair it finished; only the others are marked, with the
-reason. The mesh, the confirmation round and the MTU search all go through :func:`probe_rounds`.
+(silence, a broken connection) or whose host stopped some probes at their deadline keeps every pair it
+finished; the pairs without an outcome run once more on a fresh session at a lower concurrency, and only
+what has no outcome then is reported ``error``, saying so (Ctrl-C retries nothing). The mesh, the
+confirmation round and the MTU search all go through :func:`probe_rounds`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from validator.classify import classify_pair, error_result
 from validator.esxi import commands
 from validator.models import PairPlan, PairResult, Reason
 from validator.options import ProbeOptions
+from validator.pacing import retry_window
 from validator.parallel import run_parallel
 from validator.prober import EndKind, Job, Ping, Prober, SessionEnd, StepOutput
 from validator.progress import ProgressTracker
@@ -68,11 +71,19 @@ def probe_host(
         settle(index, pair_result(plans[index], outputs, options))
 
     jobs: dict[str, Job] = {f"p{i}": pair_pings(plan, options) for i, plan in enumerate(plans)}
-    end = prober.run(plans[0].src_host, jobs, concurrency=options.concurrency, on_job=on_job, gate=REACH,
-                     cancel=cancel)
+    host = plans[0].src_host
+    end = prober.run(host, jobs, concurrency=options.concurrency, on_job=on_job, gate=REACH, cancel=cancel)
+    first = {f"p{i}": unfinished_result(plan, end, f"p{i}") for i, plan in enumerate(plans) if results[i] is None}
+    if first and end.kind is not EndKind.INTERRUPTED and not (cancel is not None and cancel.is_set()):
+        again = {tag: jobs[tag] for tag in first}
+        end = prober.run(host, again, concurrency=retry_window(options.concurrency), on_job=on_job, gate=REACH,
+                         cancel=cancel)
+        for i, plan in enumerate(plans):
+            if results[i] is None:
+                settle(i, retried_result(plan, first[f"p{i}"], unfinished_result(plan, end, f"p{i}")))
     for i, plan in enumerate(plans):
         if results[i] is None:
-            settle(i, unfinished_result(plan, end))
+            settle(i, unfinished_result(plan, end, f"p{i}"))
     return [r for r in results if r is not None]
 
 
@@ -127,11 +138,24 @@ def pair_result(plan: PairPlan, outputs: Mapping[str, StepOutput], options: Prob
     return classify_pair(plan, reach.outcome, mtu.outcome if mtu is not None else None, options.mtu_for(plan), raw)
 
 
-def unfinished_result(plan: PairPlan, end: SessionEnd) -> PairResult:
-    """A pair whose outcome never came back, and why."""
+def unfinished_result(plan: PairPlan, end: SessionEnd, tag: str = "") -> PairResult:
+    """A pair whose outcome never came back, and why (``tag``: its job, maybe stopped at its deadline)."""
     if end.kind is EndKind.INTERRUPTED:
         return error_result(plan, Reason.NOT_PROBED, NOT_PROBED_DETAIL)
     raw = {"session": end.noise} if end.noise else None
+    if tag in end.timed_out:
+        return error_result(plan, Reason.HOST_ERROR, f"timed out: the probe ran past its deadline on "
+                            f"{plan.src_host} and was stopped there", raw)
     if end.kind is EndKind.ENDED:
         return error_result(plan, Reason.PARSE_ERROR, f"no output from the probe: {end.message}", raw)
     return error_result(plan, Reason.HOST_ERROR, end.message, raw)
+
+
+def retried_result(plan: PairPlan, first: PairResult, second: PairResult) -> PairResult:
+    """A pair without an outcome on its first session nor on its retry; interrupted, it says only that."""
+    if second.reason is Reason.NOT_PROBED:
+        return second
+    detail = f"{second.detail} (retried once on a fresh session; the first time: {first.detail})"
+    if second.detail == first.detail:
+        detail = f"{second.detail} (also when retried once on a fresh session)"
+    return error_result(plan, second.reason or Reason.HOST_ERROR, detail, second.raw or first.raw)

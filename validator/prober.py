@@ -25,8 +25,10 @@ from validator.classify import ProbeOutcome, read_outcome
 from validator.models import Family
 from validator.options import PROBE_PATHS
 
-SILENCE_FLOOR = 60.0  # seconds without a finished job before a session is judged stuck, at least
-SILENCE_FACTOR = 4  # ... or this many times the slowest single job
+SILENCE_FLOOR = 60.0  # seconds without a sign of life (a finished job, a heartbeat) before a session ends
+SILENCE_FACTOR = 4  # ... or this many times the slowest single job (hosts without a heartbeat)
+DEADLINE_FACTOR = 3.0  # a job's own deadline on the host: this many times its chain's upper bound ...
+DEADLINE_SLACK = 30.0  # ... plus this many seconds (a busy host's slow start)
 VIA_SSH, VIA_API = PROBE_PATHS
 
 
@@ -95,11 +97,18 @@ class SessionEnd:
     kind: EndKind
     message: str = ""
     noise: str = ""
+    timed_out: frozenset[str] = frozenset()  # jobs stopped on the host at their own deadline
+    windows: tuple[int, ...] = ()  # the host's concurrency as it adapted during the session, when reported
 
 
 def job_seconds(job: Job) -> float:
     """Upper bound of one job's chain of pings."""
     return sum(ping.seconds for ping in job.values())
+
+
+def job_deadline(job: Job) -> int:
+    """Whole seconds a job may run on the host, from its start there, before it is stopped."""
+    return math.ceil(DEADLINE_FACTOR * job_seconds(job) + DEADLINE_SLACK)
 
 
 def silence_seconds(jobs: Mapping[str, Job]) -> float:

@@ -43,6 +43,7 @@ from validator.models import (
     VCenterVmk,
     Vmk,
 )
+from validator.pacing import HostPace
 from validator.textfile import read_user_file
 
 SCHEMA_FILE = "report-v1.json"
@@ -74,6 +75,7 @@ class Report:
     schema: str = REPORT_SCHEMA
     interrupted: bool = False  # stopped (Ctrl-C) before every pair was probed: those are ``not-probed``
     probe: str = "ssh"  # the probe path that measured the pairs: "ssh" (vmkping) or "api" (vSphere API)
+    pacing: tuple[HostPace, ...] = ()  # per source host: its concurrency as it adapted (absent in old reports)
 
     @property
     def summary(self) -> Summary:
@@ -252,6 +254,7 @@ def _report_to_dict(report: Report, pairs: bool = True) -> dict[str, Any]:
         "netstack": report.netstack,
         "interrupted": report.interrupted,
         "probe": report.probe,
+        "pacing": [p.to_dict() for p in report.pacing],
         "hosts": [host_to_dict(h) for h in report.hosts],
         "pairs": [_pair(p) for p in report.pairs] if pairs else [],
         "findings": [finding_to_dict(f) for f in report.findings],
@@ -322,6 +325,11 @@ def _vmk_from(d: Mapping[str, Any]) -> Vmk:
 
 def _expected_from(d: Mapping[str, Any]) -> ExpectedVmk:
     return ExpectedVmk(name=d["name"], addresses=tuple(ip_interface(a) for a in d["addresses"]), mtu=d["mtu"])
+
+
+def _pace_from(d: Mapping[str, Any]) -> HostPace:
+    return HostPace(host=str(d["host"]), start=int(d["start"]), lowest=int(d["lowest"]), final=int(d["final"]),
+                    sessions=int(d.get("sessions", 0)), timed_out=int(d.get("timed_out", 0)))
 
 
 def _host_from(d: Mapping[str, Any], netstack: str) -> HostInfo:
@@ -442,6 +450,7 @@ def _report_from_dict(d: Mapping[str, Any]) -> Report:
             schema=d["schema"],
             interrupted=bool(d.get("interrupted", False)),
             probe=str(d.get("probe", "ssh")),
+            pacing=tuple(_pace_from(p) for p in d.get("pacing", ())),
         )
     except ValueError as exc:  # a bad address
         raise ReportFormatError(str(exc)) from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -25,6 +25,7 @@ from validator.inventory import InventoryHost
 from validator.models import CheckSettings, HostInfo, HostStatus, PairPlan, PairResult, Reason
 from validator.mtu_discovery import discover_max_mtu
 from validator.options import RunOptions
+from validator.pacing import Pacing
 from validator.parallel import run_parallel
 from validator.planner import indexes_by_source, plan_mesh
 from validator.probe import NOT_PROBED_DETAIL, probe_pairs
@@ -60,13 +61,15 @@ def run_validation(
     executors: dict[str, Executor] = {}
     workers = max(1, min(len(hosts), options.max_parallel_hosts))
     active: Prober | None = None
+    pacing = Pacing()
     try:
         described = run_parallel(hosts, lambda h: _describe(h, connector, discoverer, options, tracker),
                                  workers, cancel)
         infos = [d[0] if d is not None else _undiscovered(h, options) for h, d in zip(hosts, described, strict=True)]
         executors = {d[0].name: d[1] for d in described if d is not None and d[1] is not None}
-        active = prober if prober is not None else SshProber(executors, options.probe.netstack)
-        usable = _Usable(active, {info.name for info in infos if info.ok})
+        active = prober if prober is not None else SshProber(executors, options.probe.netstack,
+                                                             reconnect=_reconnect(hosts, connector))
+        usable = _Usable(active, {info.name for info in infos if info.ok}, pacing)
         plans = plan_mesh([_plannable(info) for info in infos], cross_cluster=options.cross_cluster)
         if cancel.is_set():
             pair_results = [error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for p in plans]
@@ -104,15 +107,25 @@ def run_validation(
         findings=tuple(findings),
         interrupted=cancel.is_set(),
         probe=active.via if active is not None else VIA_SSH,
+        pacing=pacing.summary(),
     )
 
 
-class _Usable:
-    """The run's prober, limited to the hosts whose discovery succeeded."""
+def _reconnect(hosts: Sequence[InventoryHost], connector: Connector | None) -> Callable[[str], Executor] | None:
+    """A fresh session to a host by name (after its connection dropped), or None without SSH."""
+    if connector is None:
+        return None
+    targets = {host.target.name: host.target for host in hosts}
+    return lambda name: connector.connect(targets[name])
 
-    def __init__(self, prober: Prober, described: set[str]) -> None:
+
+class _Usable:
+    """The run's prober, limited to the hosts whose discovery succeeded, each host paced (validator.pacing)."""
+
+    def __init__(self, prober: Prober, described: set[str], pacing: Pacing) -> None:
         self._prober = prober
         self._described = described
+        self._pacing = pacing
         self.via = prober.via
 
     def can_probe(self, host: str) -> bool:
@@ -128,7 +141,10 @@ class _Usable:
         gate: str | None = None,
         cancel: threading.Event | None = None,
     ) -> SessionEnd:
-        return self._prober.run(host, jobs, concurrency=concurrency, on_job=on_job, gate=gate, cancel=cancel)
+        window = self._pacing.window(host, concurrency)
+        end = self._prober.run(host, jobs, concurrency=window, on_job=on_job, gate=gate, cancel=cancel)
+        self._pacing.record(host, window, end.windows, len(end.timed_out))
+        return end
 
     def close(self) -> None:
         self._prober.close()

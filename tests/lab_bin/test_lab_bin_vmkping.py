@@ -306,3 +306,36 @@ def test_cost_per_call_stays_small(net: topo.Topology) -> None:
     esxcli = cpu_ms(["sh", str(BIN / "esxcli"), "network", "ip", "interface", "list"], env, 5)
     assert ping < 40, ping
     assert esxcli < 25, esxcli
+
+
+def test_a_slow_host_burns_the_cpu_its_cost_file_asks_for(net: topo.Topology) -> None:
+    """The topology's vmkping_cpu_ms: each call spends that much CPU before it pings, and still pings."""
+    hostdir = net.hostdir("esxa")
+    env = {"VMV_HOSTDIR": str(hostdir), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    argv = ["sh", str(BIN / "vmkping"), "-c", "1", "++netstack=vmotion", "-I", "vmk1", "198.18.2.11"]
+    (hostdir / "cost").write_text("120\t0\n")
+    try:
+        burnt = cpu_ms(argv, env, 2)
+        res = vmkping(net, "esxa", "++netstack=vmotion", *fast("-I", "vmk1", "198.18.2.11"))
+    finally:
+        (hostdir / "cost").unlink()
+    assert burnt >= 120, burnt
+    check_shape(res, "198.18.2.11", 56, 3, 3)
+
+
+def test_a_terminated_vmkping_ends_at_once_with_its_ping(net: topo.Topology) -> None:
+    """A probe stopped at its deadline (TERM) ends now, not when its ping would have."""
+    h = net.hosts["esxa"]
+    argv = ["ip", "netns", "exec", h.ns_default, "env", f"VMV_HOSTDIR={net.hostdir('esxa')}", "sh",
+            str(BIN / "vmkping"), "-c", "60", "-i", "0.5", "-I", "vmk1", "++netstack=vmotion", "198.18.2.11"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"PING ")  # it runs, its ping is sending
+    proc.terminate()
+    assert proc.wait(timeout=10) == 143
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and b"198.18.2.11" in subprocess.run(
+            ["ip", "netns", "exec", h.ns_vmotion, "ps", "-eo", "args"], capture_output=True, check=False).stdout:
+        time.sleep(0.1)
+    assert b"-c 60" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, check=False).stdout
+    proc.stdout.close()

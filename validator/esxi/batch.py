@@ -148,13 +148,15 @@ def build_parallel(
     isolate: bool = True,
     gates: Collection[str] = (),
     own_group: bool = False,
+    deadlines: Mapping[str, int] | None = None,
 ) -> Batch:
     """One script that runs the commands (or chains) as background jobs, at most ``max_parallel`` at a
     time, and prints each job's framed output as soon as the job ends, followed by a job marker
     ``@@vmv-<nonce>-done <tag>`` (read them as they come with :class:`validator.esxi.stream.FrameReader`).
 
     A job writes to its own file in a ``mktemp -d`` directory and reports its end on a FIFO; the script
-    prints that file at once and starts the next job (a sliding window, not waves). The script ends its
+    starts the next job at once (a sliding window, not waves) and prints the ended jobs' files within a
+    second (every tick, or every 32 jobs: one write for many jobs). The script ends its
     own work when its reader is gone: a watchdog makes it write a newline every second, and a failed
     write (or SIGPIPE, HUP, INT, TERM) stops every job and removes the directory. ``own_group=True``
     says the script's process group is its own (an SSH exec session: sshd starts it in a new session):
@@ -166,6 +168,15 @@ def build_parallel(
     less per command; only for commands built by :mod:`validator.esxi.commands`, which quote every
     word). A chain step whose name is in ``gates`` stops its chain when it exits non-zero: the later
     steps are not run and have no frame.
+
+    Every tick the script reports its progress, ``@@vmv-<nonce>-beat <started> <finished> <late> <window>``
+    (jobs started, jobs ended, jobs stopped at their deadline, the current window). ``deadlines`` gives a
+    job its own limit in ticks (seconds), counted from its start on the host (default: none): a job still
+    running then has its running step signalled (TERM), runs no further step and is marked
+    ``@@vmv-<nonce>-late <tag>`` before its done marker. The window adapts on the host: it halves when a job
+    is stopped late or took more than half its deadline (once per burst: only a job started after the last
+    back-off backs off again), and grows by one (up to ``max_parallel``) after a window's worth of jobs
+    that kept well within theirs.
     """
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or not 1 <= max_parallel <= MAX_PARALLEL:
         raise CommandValueError(f"max_parallel must be an integer in 1..{MAX_PARALLEL}, got {max_parallel!r}")
@@ -175,13 +186,31 @@ def build_parallel(
     lines = ["# vmotion-validator batch (parallel, streamed)"]
     if not jobs:
         return Batch("\n".join(lines) + "\n", nonce)
+    limits = _deadlines(commands, deadlines or {})
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
-    lines.append(f"n={len(jobs)} w={max_parallel} i=0 left={len(jobs)}")
+    lines.append(f"n={len(jobs)} w={max_parallel} W={max_parallel} i=0 left={len(jobs)} now=0 run=0 fin=0 late=0"
+                 " ok=0 cut=-1 R='' P='' np=0")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
-        lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}")
-    lines += _STREAM_MAIN
+        lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}; t{index}={limits[tag]}")
+    lines += [line.replace("@NONCE@", nonce) for line in _STREAM_MAIN]
     return Batch("\n".join(lines) + "\n", nonce)
+
+
+NO_DEADLINE = 999_999_999  # ticks: a job without a deadline of its own
+MAX_DEADLINE = 86_400
+
+
+def _deadlines(commands: Commands, deadlines: Mapping[str, int]) -> dict[str, int]:
+    """Per tag, its deadline in whole ticks (validated), or :data:`NO_DEADLINE`."""
+    out = {}
+    for tag in commands:
+        limit = deadlines.get(tag, NO_DEADLINE)
+        if limit != NO_DEADLINE and (isinstance(limit, bool) or not isinstance(limit, int)
+                                     or not 1 <= limit <= MAX_DEADLINE):
+            raise CommandValueError(f"tag {tag!r}: deadline must be 1..{MAX_DEADLINE} seconds, got {limit!r}")
+        out[tag] = limit
+    return out
 
 
 # stop: end every process of the group $g or, without one, the jobs still running (their PIDs p<i>: a
@@ -198,38 +227,67 @@ _STREAM_PROLOGUE = [
     "trap 'stop 143' TERM",
     "trap 'stop 141' PIPE",
     'mkfifo "$d/q" && exec 3<>"$d/q" || { echo "vmv: mkfifo failed" >&2; exit 111; }',
-    'r() { ( "j$1" >"$d/$1" 2>&1; echo "$1" >&3 ) & eval "p$1=$!"; }',
+    'cd "$d" || exit 111',
+    # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain
+    'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
+    ' echo "$1" >&3 ) & eval "p$1=$! e$1=\\$((now + t$1 + 1)) b$1=$now"; R="$R $1" run=$((run + 1)); }',
+    # print the ended jobs' outputs (names relative to $d, the working directory): at most once a tick, or
+    # every 32 jobs, gathered in one file first: one write (one SSH packet) for many jobs, not one each
+    'flush() { [ -z "$P" ] || { cat $P >o && cat o || stop 141; rm -f $P o; P="" np=0; }; }',
+    # start jobs while the window has room
+    'fill() { while [ "$run" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done; }',
 ]
 
-# the watchdog ticks every second while the script lives; a tick makes the script write a newline,
-# which fails once the session's reader is gone
+# the watchdog ticks every second while the script lives; a tick makes the script write its heartbeat,
+# which fails once the session's reader is gone. It outlives the script's own stop (TERM ignored) by up to a
+# second, to signal the group once more: a step forked while the group was being stopped ends too
 _STREAM_MAIN = [
-    'while [ "$i" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done',
-    "( while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
+    "fill",
+    "( trap '' TERM; while kill -0 $$ 2>/dev/null && echo t >&3; do sleep 1; done;"
     ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & wd=$!',
     'while [ "$left" -gt 0 ] && read -r m <&3; do',
     "    case $m in",
-    "    t) printf '\\n' || stop 141 ;;",
-    '    *) eval "p$m="; cat "$d/$m" || stop 141; rm -f "$d/$m"; left=$((left - 1))',
-    '       if [ "$i" -lt "$n" ]; then r "$i"; i=$((i + 1)); fi ;;',
+    # a tick: stop the jobs past their deadline (once each), then say how far the host got
+    '    t) now=$((now + 1)); flush',
+    '       for k in $R; do eval "y=\\$e$k"; if [ "$y" -ge 0 ] && [ "$y" -le "$now" ]; then eval "e$k=-1 q=\\${p$k:-}";'
+    ' [ -z "$q" ] || kill -TERM "$q" 2>/dev/null; fi; done',
+    "       printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\" || stop 141 ;;",
+    # a job ended: print it, adapt the window to how it went, start the next ones
+    '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; P="$P $m" np=$((np + 1)); [ "$np" -lt 32 ] || flush',
+    '       left=$((left - 1)) run=$((run - 1)) fin=$((fin + 1)) v=""',
+    '       for k in $R; do [ "$k" = "$m" ] || v="$v $k"; done; R=$v',
+    '       [ "$y" -ne -1 ] || late=$((late + 1))',
+    # one back-off per burst: only a job started after the last one backs off again
+    '       if [ "$y" -eq -1 ] || [ $(((now - z) * 2)) -gt "$u" ]; then',
+    '           if [ "$z" -gt "$cut" ]; then w=$(((w + 1) / 2)) cut=$now; fi; ok=0',
+    '       elif [ "$w" -lt "$W" ]; then ok=$((ok + 1)); if [ "$ok" -ge "$w" ]; then w=$((w + 1)) ok=0; fi; fi',
+    '       fill ;;',
     "    esac",
     "done",
+    "flush",
+    "printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\"",
 ]
+
+
+# a TERM that came before the step's PID was known (or while it was waited for) stops the step now
+_stop_late = '[ -z "$x" ] || kill -TERM "$c" 2>/dev/null'
 
 
 def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool, gates: set[str]) -> str:
     """A job's steps, framed, a gate wrapping the steps after it, then the job's done marker."""
     done = f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-done {tag}')}"
+    late = f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-late {tag}')}"
     body = ""
     for frame, command in reversed(steps):
         run = _run(command) if isolate else f"{command} </dev/null"
-        step = f"{_begin(nonce, frame)}; {run} 2>&1; s=$?; {_end(nonce, frame, '$s')}"
-        if frame in gates and body:
-            step += f'; if [ "$s" -eq 0 ]; then {body}; fi'
-        elif body:
-            step += f"; {body}"
+        # in the background and waited for: a TERM to the job (its deadline) is handled at once
+        waited = f'c=$!; {_stop_late}; wait "$c"; s=$?; {_stop_late}; c=""'
+        step = f"{_begin(nonce, frame)}; {run} 2>&1 & {waited}; {_end(nonce, frame, '$s')}"
+        if body:
+            gate = ' && [ "$s" -eq 0 ]' if frame in gates else ""
+            step += f'; if [ -z "$x" ]{gate}; then {body}; fi'
         body = step
-    return f"{body}; {done}"
+    return f'{body}; [ -z "$x" ] || {late}; {done}'
 
 
 def split_output(text: str, nonce: str) -> dict[str, CommandOutput]:
@@ -245,15 +303,17 @@ def split_output(text: str, nonce: str) -> dict[str, CommandOutput]:
         raise CommandValueError(f"expected text, got {type(text).__name__}")
     text = text.replace("\r\n", "\n")
     begin_re = re.compile(rf"^@@vmv-{nonce}-begin ({_FRAME_TAG})\n", re.MULTILINE)
+    end_re = re.compile(rf"\n@@vmv-{nonce}-end ({_FRAME_TAG}) rc=([0-9]{{1,3}})$", re.MULTILINE)
     results: dict[str, CommandOutput] = {}
     position = 0
     while begin := begin_re.search(text, position):
         frame = begin.group(1)
-        end_re = re.compile(rf"\n@@vmv-{nonce}-end {re.escape(frame)} rc=([0-9]{{1,3}})$", re.MULTILINE)
         end = end_re.search(text, begin.end())
+        while end is not None and end.group(1) != frame:
+            end = end_re.search(text, end.start() + 1)
         if end is None:
             position = begin.end()
             continue
-        results.setdefault(frame, CommandOutput(text[begin.end() : end.start()], int(end.group(1))))
+        results.setdefault(frame, CommandOutput(text[begin.end() : end.start()], int(end.group(2))))
         position = end.end()
     return results

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from validator import limits
@@ -38,9 +39,14 @@ _VMK_RE = re.compile(r"vmk[0-9]{1,4}")
 _IP_TEXT_RE = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 _WORD_RE = re.compile(r"[A-Za-z0-9_.:=/+,@-]{1,128}")
 FORMATTERS = frozenset({"csv", "xml", "keyvalue", "json"})
+_LIMITED_BROADCAST = IPv4Address("255.255.255.255")
+
+# the same words recur in every probe of a mesh (options, vmk names, destinations): quoted once each
+_quote = lru_cache(maxsize=4096)(shlex.quote)
+
 
 def _join(words: list[str]) -> str:
-    return " ".join(shlex.quote(word) for word in words)
+    return " ".join(map(_quote, words))
 
 
 def validate_vmk(name: object) -> str:
@@ -68,16 +74,22 @@ def validate_ip(text: object) -> IPv4Address | IPv6Address:
         address: IPv4Address | IPv6Address = text
     elif isinstance(text, str) and _IP_TEXT_RE.fullmatch(text):
         try:
-            address = ip_address(text)
+            address = _parse_ip(text)
         except ValueError as exc:
             raise CommandValueError(f"not an IP address: {text!r}") from exc
     else:
         raise CommandValueError(f"not an IP address: {text!r}")
     if isinstance(address, IPv6Address) and (address.scope_id or address.ipv4_mapped is not None):
         raise CommandValueError(f"scoped or IPv4-mapped IPv6 address refused: {text!r}")
-    if address.is_unspecified or address.is_multicast or address == IPv4Address("255.255.255.255"):
+    if address.is_unspecified or address.is_multicast or address == _LIMITED_BROADCAST:
         raise CommandValueError(f"not a unicast address: {text!r}")
     return address
+
+
+@lru_cache(maxsize=4096)
+def _parse_ip(text: str) -> IPv4Address | IPv6Address:
+    """``ip_address`` of a destination; each peer is the destination of every probe towards it."""
+    return ip_address(text)
 
 
 def _int(value: object, limit: limits.Limit) -> int:

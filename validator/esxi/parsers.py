@@ -456,6 +456,36 @@ def parse_vmkping(text: str) -> PingStats:
         line = raw_line.strip()
         if not line or len(line) > _MAX_PING_LINE:  # no vmkping line is that long: noise
             continue
+        if line[0].isdigit():  # the common lines first: a reply, the statistics (no other starts with a digit)
+            if match := _REPLY_RE.match(line):
+                fields = dict(_REPLY_FIELD_RE.findall(line))
+                if "icmp_seq" not in fields and "time" not in fields:
+                    raise ParseError(f"reply line without icmp_seq or time: {line!r}", raw=text)
+                hops = fields.get("ttl") or fields.get("hlim") or fields.get("hops")
+                if hops is None:
+                    continue  # ESXi prints no hop limit on IPv6 replies
+                if "." in hops:
+                    raise ParseError(f"reply line with a fractional ttl/hlim: {line!r}", raw=text)
+                ttls.append(int(hops))
+            elif match := _STATS_RE.fullmatch(line):
+                if stats is not None:
+                    raise ParseError("two statistics lines", raw=text)
+                stats = (int(match.group(1)), int(match.group(2)), float(match.group(3)))
+            if match:
+                continue
+        if line.startswith("PING ") and (match := _PING_HEADER_RE.fullmatch(line)):
+            if target is not None:
+                raise ParseError("two PING headers: output of more than one run", raw=text)
+            target, payload = match.group(2), int(match.group(3) or match.group(4))
+            continue
+        if line[0] in "-r" and "sendto" not in line:  # the statistics title, the round-trip line
+            if match := _RTT_RE.fullmatch(line):
+                rtt = (float(match.group(1)), float(match.group(2)), float(match.group(3)))
+                continue
+            if (match := _STATS_TITLE_RE.fullmatch(line)) and target is None:
+                target = match.group(1)
+            if match:
+                continue
         if match := _UNKNOWN_IF_RE.fullmatch(line):
             raise UnknownInterfaceError(match.group(1), raw=text)
         if _NO_STACK_RE.fullmatch(line):

@@ -1,7 +1,9 @@
 """Read a streamed batch (:func:`validator.esxi.batch.build_parallel`) as it arrives: pure and bounded.
 
 Feed text in chunks of any size; each finished job comes out as a :class:`JobOutput` as soon as its
-``@@vmv-<nonce>-done <tag>`` marker is read. Memory stays bounded whatever the host prints: a frame keeps at
+``@@vmv-<nonce>-done <tag>`` marker is read (``late`` when the host stopped it at its deadline); the
+host's heartbeat (``@@vmv-<nonce>-beat``) is kept as :attr:`FrameReader.progress`. Memory stays bounded
+whatever the host prints: a frame keeps at
 most ``keep`` characters of its output (the rest is counted and dropped, the output marked truncated), text
 outside frames keeps only its last ``noise_tail`` characters (for diagnostics).
 """
@@ -12,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from validator.esxi.batch import _FRAME_TAG, CommandOutput, _check_nonce
+
+_TAG_ONLY = re.compile(_FRAME_TAG)
 
 DEFAULT_KEEP = 4096  # characters kept per frame
 NOISE_TAIL = 2048
@@ -24,6 +28,17 @@ class JobOutput:
 
     tag: str
     frames: dict[str, CommandOutput]
+    late: bool = False  # stopped on the host at its deadline: its outcome is missing
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the host's last heartbeat said: jobs started, ended, stopped late, and its window."""
+
+    started: int = 0
+    finished: int = 0
+    late: int = 0
+    window: int = 0
 
 
 def truncation_note(dropped: int) -> str:
@@ -55,14 +70,16 @@ class FrameReader:
     def __init__(self, nonce: str, keep: int = DEFAULT_KEEP) -> None:
         nonce = _check_nonce(nonce)
         self._keep = keep
-        self._begin = re.compile(rf"^@@vmv-{nonce}-begin ({_FRAME_TAG})\n", re.MULTILINE)
-        self._done = re.compile(rf"^@@vmv-{nonce}-done ({_FRAME_TAG})\n", re.MULTILINE)
+        self._marker = re.compile(rf"^@@vmv-{nonce}-(begin|done|late|beat) ([^\n]{{1,300}})\n", re.MULTILINE)
         self._end = re.compile(rf"\n@@vmv-{nonce}-end ({_FRAME_TAG}) rc=([0-9]{{1,3}})\n")
         self._buffer = ""
         self._pending_cr = False
         self._frame: _Frame | None = None
         self._frames: dict[str, CommandOutput] = {}
         self._noise = ""
+        self._late: set[str] = set()
+        self.progress = Progress()
+        self.beats = 0
 
     @property
     def held(self) -> int:
@@ -114,24 +131,39 @@ class FrameReader:
         return True
 
     def _outside(self) -> JobOutput | None:
-        """Look for the next begin or done marker; a finished job, or None (maybe inside a frame now)."""
-        begin = self._begin.search(self._buffer)
-        done = self._done.search(self._buffer)
-        first = min((m for m in (begin, done) if m is not None), key=lambda m: m.start(), default=None)
-        if first is None:
-            cut = max(0, len(self._buffer) - _GUARD)
-            self._note_noise(self._buffer[:cut])
-            self._buffer = self._buffer[cut:]
-            return None
-        self._note_noise(self._buffer[: first.start()])
-        self._buffer = self._buffer[first.end() :]
-        if first is begin:
-            self._frame = _Frame(first.group(1))
-            return None
-        tag = first.group(1)
-        frames = {k: v for k, v in self._frames.items() if k == tag or k.startswith(tag + "/")}
-        self._frames = {}
-        return JobOutput(tag, frames)
+        """Look for the next marker; a finished job, or None (maybe inside a frame now)."""
+        while True:
+            first = self._marker.search(self._buffer)
+            if first is None:
+                cut = max(0, len(self._buffer) - _GUARD)
+                self._note_noise(self._buffer[:cut])
+                self._buffer = self._buffer[cut:]
+                return None
+            self._note_noise(self._buffer[: first.start()])
+            self._buffer = self._buffer[first.end() :]
+            kind, value = first.group(1), first.group(2)
+            if kind == "beat":
+                self._beat(value)
+                continue
+            if not _TAG_ONLY.fullmatch(value):
+                continue
+            if kind == "late":
+                self._late.add(value)
+                continue
+            if kind == "begin":
+                self._frame = _Frame(value)
+                return None
+            frames = {k: v for k, v in self._frames.items() if k == value or k.startswith(value + "/")}
+            self._frames = {}
+            late = value in self._late
+            self._late.discard(value)
+            return JobOutput(value, frames, late)
+
+    def _beat(self, value: str) -> None:
+        numbers = value.split(" ")
+        if len(numbers) == 4 and all(n.isdigit() and len(n) < 10 for n in numbers):
+            self.beats += 1
+            self.progress = Progress(*(int(n) for n in numbers))
 
     def _note_noise(self, text: str) -> None:
         text = text.strip("\n")

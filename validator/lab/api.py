@@ -24,6 +24,7 @@ from validator.lab.state import (
     LabRecord,
     StatePaths,
     export_line,
+    render_cost,
     render_host_env,
     render_inventory,
     render_known_hosts,
@@ -302,6 +303,7 @@ def _write_host_files(
         (folder / "host.env").write_text(render_host_env(host, names, paths), encoding="utf-8")
         (folder / "vmks.tsv").write_text(render_vmks_tsv(topo, host, names), encoding="utf-8")
         (folder / "netstacks.tsv").write_text(render_netstacks_tsv(host, names), encoding="utf-8")
+        (folder / "cost").write_text(render_cost(topo.lab), encoding="utf-8")
         (folder / "variant").write_text(host.esxcli_variant + "\n", encoding="utf-8")
         shell.write_text(render_shell(host, paths), encoding="utf-8")
         shell.chmod(0o755)

@@ -49,6 +49,10 @@ def _up(args: argparse.Namespace) -> int:
             topo = generate_topology(args.hosts, args.vmks, args.racks)
         if args.prefix is not None:
             topo = topo.with_prefix(args.prefix)
+        cpu_ms, delay_ms = args.vmkping_cpu_ms, args.vmkping_delay_ms
+        if cpu_ms is not None or delay_ms is not None:
+            topo = topo.with_vmkping_cost(topo.lab.vmkping_cpu_ms if cpu_ms is None else cpu_ms,
+                                          topo.lab.vmkping_delay_ms if delay_ms is None else delay_ms)
     except LabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

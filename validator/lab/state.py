@@ -16,7 +16,7 @@ from typing import Any
 
 from validator.errors import LabError
 from validator.lab.netbuild import Names, vmk_mac
-from validator.lab.topology import HostSpec, Topology, VmkSpec
+from validator.lab.topology import HostSpec, LabSpec, Topology, VmkSpec
 from validator.models import DEFAULT_NETSTACK, VMOTION_NETSTACK
 
 PASSWORD_ENV = "VMOTION_VALIDATOR_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
@@ -267,6 +267,11 @@ def render_vmks_tsv(topo: Topology, host: HostSpec, names: Names) -> str:
     ]
     rows += [_vmk_row(host, vmk, names) for vmk in sorted(host.vmks, key=lambda v: v.number)]
     return "".join("\t".join(row) + "\n" for row in rows)
+
+
+def render_cost(lab: LabSpec) -> str:
+    """cost of the lab contract: what every emulated vmkping spends before it pings (CPU ms, sleep ms)."""
+    return f"{lab.vmkping_cpu_ms}\t{lab.vmkping_delay_ms}\n"
 
 
 def render_netstacks_tsv(host: HostSpec, names: Names) -> str:

@@ -12,6 +12,8 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
     transit_subnet6 = "2001:db8:fffe::/48"  # IPv6 router links, one /64 per rack (default shown)
     datacenter = "dc1"                 # vCenter-only: datacenter name (default dc1)
     cluster = "cluster1"               # vCenter-only: cluster of hosts without their own (default cluster1)
+    vmkping_cpu_ms = 50                # every emulated vmkping burns this much CPU first (default 0)
+    vmkping_delay_ms = 50              # ... and/or sleeps this long first (default 0): a slow, busy host
 
     [[racks]]                          # one L2 segment + one top-of-rack router per rack
     name = "r1"                        # [a-z0-9][a-z0-9-]{0,15}
@@ -104,6 +106,7 @@ from validator.models import DEFAULT_NETSTACK, VMOTION_NETSTACK, Family
 MIN_MTU = 1280
 MAX_MTU = 9000
 MAX_HOSTS = 240
+MAX_VMKPING_COST_MS = 10_000
 DEFAULT_PREFIX = "vmvlab"
 VARIANTS = ("gateway", "legacy")
 NETSTACKS = (VMOTION_NETSTACK, DEFAULT_NETSTACK)
@@ -135,6 +138,8 @@ _LAB_KEYS = {
     "transit_subnet6",
     "datacenter",
     "cluster",
+    "vmkping_cpu_ms",
+    "vmkping_delay_ms",
 }
 _RACK_KEYS = {"name", "subnet", "gateway", "subnet6", "gateway6", "mtu", "uplink_mtu"}
 _HOST_KEYS = {"name", "rack", "mgmt_ip", "gateway", "gateway6", "sshd", "ssh_port", "esxcli_variant", "vmks"}
@@ -152,6 +157,8 @@ class LabSpec:
     transit_subnet6: IPv6Network
     datacenter: str = "dc1"  # vCenter-only
     cluster: str = "cluster1"  # vCenter-only: default cluster
+    vmkping_cpu_ms: int = 0  # CPU every emulated vmkping burns before it pings (a saturated host)
+    vmkping_delay_ms: int = 0  # time every emulated vmkping sleeps before it pings (a slow host)
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,13 @@ class Topology:
                 return host
         raise KeyError(name)
 
+    def with_vmkping_cost(self, cpu_ms: int = 0, delay_ms: int = 0) -> Topology:
+        """The same topology whose emulated vmkping burns ``cpu_ms`` of CPU and sleeps ``delay_ms`` first."""
+        for name, value in (("vmkping_cpu_ms", cpu_ms), ("vmkping_delay_ms", delay_ms)):
+            if not 0 <= value <= MAX_VMKPING_COST_MS:
+                raise LabError(f"{name} {value} is outside 0..{MAX_VMKPING_COST_MS}")
+        return replace(self, lab=replace(self.lab, vmkping_cpu_ms=cpu_ms, vmkping_delay_ms=delay_ms))
+
     def with_prefix(self, prefix: str) -> Topology:
         """The same topology under another name prefix."""
         if not PREFIX_RE.fullmatch(prefix):
@@ -322,7 +336,9 @@ def _parse_lab(t: TomlTable | None) -> LabSpec:
     mtu = t.integer("mgmt_mtu", 1500, MIN_MTU, MAX_MTU)
     datacenter = t.text("datacenter", "dc1", INVENTORY_NAME_RE) or "dc1"
     cluster = t.text("cluster", "cluster1", INVENTORY_NAME_RE) or "cluster1"
-    return LabSpec(prefix, mgmt, address, mtu, transit, transit6, datacenter, cluster)
+    cpu_ms = t.integer("vmkping_cpu_ms", 0, 0, MAX_VMKPING_COST_MS)
+    delay_ms = t.integer("vmkping_delay_ms", 0, 0, MAX_VMKPING_COST_MS)
+    return LabSpec(prefix, mgmt, address, mtu, transit, transit6, datacenter, cluster, cpu_ms, delay_ms)
 
 
 def _parse_rack(t: TomlTable, index: int) -> RackSpec:
