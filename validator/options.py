@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from validator import limits
 from validator.errors import UsageError
-from validator.models import VMOTION_NETSTACK, CheckSettings, PairPlan
+from validator.models import VMOTION_NETSTACK, CheckSettings, MigrationPlan, PairPlan
 
 PROBE_PATHS = ("ssh", "api")  # validator.prober.VIA_SSH, VIA_API
 
@@ -49,6 +49,7 @@ class RunOptions:
     confirm_failures: bool = True  # probe once more the pairs whose failure a lost packet can explain
     max_parallel_hosts: int = 64
     via: str = "ssh"  # probe path: "ssh" (vmkping over SSH) or "api" (esxcli network diag ping via vCenter)
+    migration: MigrationPlan | None = None  # plan only a migration's pairs (validator.scope), not the mesh
 
 
 def checked_options(options: RunOptions) -> RunOptions:

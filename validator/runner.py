@@ -25,7 +25,7 @@ from validator.models import CheckSettings, HostInfo, HostStatus, PairPlan, Pair
 from validator.mtu_discovery import discover_max_mtu
 from validator.options import RunOptions
 from validator.parallel import run_parallel
-from validator.planner import indexes_by_source, plan_mesh
+from validator.planner import indexes_by_source, plan_run
 from validator.probe import NOT_PROBED_DETAIL, probe_pairs
 from validator.prober import VIA_SSH, Job, JobCallback, Prober, SessionEnd
 from validator.progress import ProgressTracker
@@ -66,7 +66,8 @@ def run_validation(
         executors = {d[0].name: d[1] for d in described if d is not None and d[1] is not None}
         active = prober if prober is not None else SshProber(executors, options.probe.netstack)
         usable = _Usable(active, {info.name for info in infos if info.ok})
-        plans = plan_mesh([_plannable(info) for info in infos], cross_cluster=options.cross_cluster)
+        plans = plan_run([_plannable(info) for info in infos], cross_cluster=options.cross_cluster,
+                         migration=options.migration)
         if cancel.is_set():
             pair_results = [error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for p in plans]
         else:
@@ -89,6 +90,8 @@ def run_validation(
             active.close()
         for executor in executors.values():
             executor.close()
+    if options.migration is not None:
+        check_settings = replace(check_settings, migration=options.migration)
     findings = run_checks(infos, pair_results, options.checks, settings=check_settings)
     return Report(
         started_at=started.isoformat(timespec="seconds"),
