@@ -32,7 +32,7 @@ def migration_vmotion(
     if found is None:
         return []
     _plan, source, target = found
-    findings = []
+    findings: list[Finding] = []
     for side, other in ((source, target), (target, source)):
         lacking = [h for h in side.hosts if (h.ok or h.vcenter is not None) and not has_vmotion(h)]
         findings.extend(

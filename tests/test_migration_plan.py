@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import make_host, make_vmk
 from validator.migration import full_mesh_size, plan_migration, plan_size
-from validator.models import HostInfo, MigrationPlan
+from validator.models import HostInfo, MigrationPlan, PairPlan
 from validator.planner import plan_mesh, plan_run
 from validator.scope import Placement, check_vcenters, parse_scope, resolve_scope
 
@@ -30,7 +30,7 @@ def _migration(**changes: object) -> MigrationPlan:
     return replace(plan, **changes)  # type: ignore[arg-type]
 
 
-def _host_pairs(plans: list) -> set[tuple[str, str]]:
+def _host_pairs(plans: list[PairPlan]) -> set[tuple[str, str]]:
     return {(p.src_host, p.dst_host) for p in plans}
 
 

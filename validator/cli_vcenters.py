@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from pathlib import Path
 
 from validator.errors import UsageError
@@ -69,7 +70,7 @@ def validate_several(args: argparse.Namespace, inventory: Inventory | None) -> i
     for target in targets:
         if target.settings.insecure:
             print(f"vmotion-validator: WARNING: not verifying the TLS certificate of vCenter {target.label} "
-                  f"({target.settings.endpoint})", file=cli.sys.stderr)
+                  f"({target.settings.endpoint})", file=sys.stderr)
     base = inventory or Inventory(path=Path("vcenter " + ", ".join(t.label for t in targets)), ssh=SshSettings(),
                                   hosts=())
     formats = cli.output_formats(args)
@@ -95,6 +96,6 @@ def validate_several(args: argparse.Namespace, inventory: Inventory | None) -> i
     if not outcome.complete:
         names = ", ".join(r.target.label for r in outcome.failed)
         print(f"vmotion-validator: incomplete: vCenter {names} could not be read; its hosts were not validated",
-              file=cli.sys.stderr)
+              file=sys.stderr)
         return EXIT_INCOMPLETE
     return code

@@ -29,7 +29,7 @@ def _host(name: str, octet: int) -> dict[str, Any]:
     }
 
 
-MODEL = {"datacenter": "DC1", "clusters": ["Prod"], "hosts": [_host("esx01", 11), _host("esx02", 12)]}
+MODEL: dict[str, Any] = {"datacenter": "DC1", "clusters": ["Prod"], "hosts": [_host("esx01", 11), _host("esx02", 12)]}
 
 
 def _inventory(path: Path, vcenters: dict[str, VcsimEndpoint]) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from validator.errors import InventoryError, UsageError
 from validator.inventory import parse_inventory
-from validator.vcenter.targets import SharedOptions, resolve_targets
+from validator.vcenter.targets import SharedOptions, VCenterEntry, resolve_targets
 
 TABLES = {
     "vcenter": [
@@ -18,7 +18,7 @@ TABLES = {
 }
 
 
-def _entries() -> tuple:
+def _entries() -> tuple[VCenterEntry, ...]:
     return parse_inventory(TABLES, Path("/inv/inventory.toml")).vcenters
 
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from validator.errors import LabError
 from validator.lab.toml_table import TomlTable
 
-VCENTER_HOST_KEYS = {"vcenter", "cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms"}
+VCENTER_HOST_KEYS = {
+    "vcenter", "cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms",
+}
 LOCKDOWN_MODES = ("disabled", "normal", "strict")
 CONNECTION_STATES = ("connected", "disconnected", "notResponding")
 INVENTORY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")

@@ -23,8 +23,8 @@ from validator.inventory import Inventory
 from validator.migration import describe_plan, plan_size
 from validator.models import Finding, MigrationPlan, Severity
 from validator.options import RunOptions
-from validator.progress import ProgressCallback
 from validator.prober import Prober
+from validator.progress import ProgressCallback
 from validator.report import Report
 from validator.scope import Placement, Scope, check_vcenters, resolve_scope
 from validator.ssh_settings import resolve_password

@@ -1,9 +1,10 @@
 """The one PropertyCollector retrieval that describes every host in scope.
 
 A ContainerView of HostSystem objects (rooted at the datacenter, or at the root folder) is walked with
-TraversalSpecs host -> parent (its cluster) -> parent folders -> datacenter, host -> network and host -> vm, so
-hosts, clusters, their datacenter, networks and VMs come back from one ``RetrievePropertiesEx`` and its ``ContinueRetrievePropertiesEx`` pages; no
-property is read per host. :mod:`validator.vcenter.mapping` turns the result into facts.
+TraversalSpecs host -> parent (its cluster) -> parent folders -> datacenter, host -> network and
+host -> vm, so hosts, clusters, their datacenter, networks and VMs come back from one
+``RetrievePropertiesEx`` and its ``ContinueRetrievePropertiesEx`` pages; no property is read per host.
+:mod:`validator.vcenter.mapping` turns the result into facts.
 """
 
 from __future__ import annotations

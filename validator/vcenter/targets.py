@@ -103,10 +103,7 @@ def resolve_targets(
         raise UsageError("--insecure and --vc-ca-file exclude each other")
     if len(given) > MAX_VCENTERS:
         raise UsageError(f"--vcenter: at most {MAX_VCENTERS} vCenters in one run")
-    if not given:
-        chosen = list(entries)
-    else:
-        chosen = [_entry_for(text, entries) for text in given]
+    chosen = [_entry_for(text, entries) for text in given] if given else list(entries)
     try:
         _unique(chosen, "--vcenter")
     except ValueError as exc:
