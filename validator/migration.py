@@ -77,17 +77,26 @@ def plan_migration(hosts: Sequence[HostInfo], migration: MigrationPlan) -> list[
 
 
 def plan_size(hosts: Sequence[HostInfo], migration: MigrationPlan) -> PlanSize:
-    """Pair counts of the plan and of the full mesh of the hosts of both scopes, without building either."""
-    counts = {h.name: _family_counts(h) for h in hosts}
-    between = within = 0
-    for src, dst, is_between in host_pairs(hosts, migration):
-        n = _shared(counts[src.name], counts[dst.name])
-        if is_between:
-            between += n
-        else:
-            within += n
-    members = set(migration.source_hosts) | set(migration.target_hosts)
-    return PlanSize(between, within, full_mesh_size(h for h in hosts if h.name in members))
+    """Pair counts of the plan and of the full mesh of the hosts of both scopes, without building either
+    (per family: sums of vmk counts, so 2 x 500 hosts count as fast as they are listed)."""
+    by_name = {h.name: h for h in hosts}
+    source = [by_name[n] for n in dict.fromkeys(migration.source_hosts) if n in by_name]
+    names = {h.name for h in source}
+    target = [by_name[n] for n in dict.fromkeys(migration.target_hosts) if n in by_name and n not in names]
+    between = _shared(_totals(source), _totals(target)) * (2 if migration.both_ways else 1)
+    within = 0
+    if migration.within:
+        for side in (source, target):
+            clusters: dict[str | None, list[HostInfo]] = {}
+            for host in side:
+                clusters.setdefault(host.cluster, []).append(host)
+            within += sum(full_mesh_size(members) for members in clusters.values())
+    return PlanSize(between, within, full_mesh_size([*source, *target]))
+
+
+def _totals(hosts: Sequence[HostInfo]) -> tuple[int, ...]:
+    counts = [_family_counts(h) for h in hosts]
+    return tuple(sum(c[i] for c in counts) for i in range(len(Family)))
 
 
 def full_mesh_size(hosts: Iterable[HostInfo]) -> int:
