@@ -66,6 +66,10 @@ BUILTIN_CHECKS: dict[str, str] = {
     "vmotion_service_missing": "checks.vmotion_service_missing:vmotion_service_missing",
     "vm_networks": "checks.vm_networks:vm_networks",
     "vcenter_drift": "checks.vcenter_drift:vcenter_drift",
+    "migration_family": "checks.migration_family:migration_family",
+    "migration_mtu": "checks.migration_mtu:migration_mtu",
+    "migration_networks": "checks.migration_networks:migration_networks",
+    "migration_vmotion": "checks.migration_vmotion:migration_vmotion",
 }
 
 CHECKS: dict[str, Check] = {}

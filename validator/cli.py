@@ -1,7 +1,8 @@
 """Command line: ``vmotion-validator validate|discover|report|demo|checks|lab``; a thin caller of the API.
 
 Exit codes: 0 every pair passed, 1 any pair failed or errored (or nothing could be validated), 2 bad usage,
-a bad inventory, an unreadable report or a vCenter that cannot be used, 130 interrupted.
+a bad inventory, an unreadable report or a vCenter that cannot be used, 3 incomplete (one of several vCenters
+could not be read), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from reports.view import printable
 from validator.api import validate
 from validator.cli_fix_script import add_fix_script_parser
 from validator.cli_lab import add_lab_parser
+from validator.cli_vcenters import add_migration_arguments, validate_several, wants_several
 from validator.errors import (
     Interrupted,
     InventoryError,
@@ -77,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="inventory TOML file (optional with --vcenter)")
     add_run_arguments(validate_cmd)
     add_vcenter_arguments(validate_cmd, validate=True)
+    add_migration_arguments(validate_cmd)
     add_output_arguments(validate_cmd)
     validate_cmd.set_defaults(func=cmd_validate)
 
@@ -153,7 +156,8 @@ def add_vcenter_arguments(parser: argparse.ArgumentParser, validate: bool) -> No
     from validator.vcenter.settings import DEFAULT_PASSWORD_ENV
 
     vc = parser.add_argument_group("vCenter (the source of hosts)")
-    vc.add_argument("--vcenter", metavar="HOST[:PORT]", default=None, help="take the hosts from this vCenter")
+    vc.add_argument("--vcenter", metavar="HOST[:PORT]", action="append", default=[],
+                    help="take the hosts from this vCenter (repeatable: several vCenters; or a [[vcenter]] name)")
     vc.add_argument("--vc-user", default=None, help="vCenter user (default administrator@vsphere.local)")
     vc.add_argument("--vc-password-env", metavar="VAR", default=None,
                     help=f"environment variable holding the vCenter password (default {DEFAULT_PASSWORD_ENV})")
@@ -238,13 +242,20 @@ def vcenter_settings(args: argparse.Namespace, inventory: Inventory | None) -> V
 
     settings = settings_from_cli(
         inventory.vcenter if inventory is not None else None,
-        server=args.vcenter, username=args.vc_user, password_env=args.vc_password_env, ca_file=args.vc_ca_file,
+        server=single_vcenter(args), username=args.vc_user, password_env=args.vc_password_env, ca_file=args.vc_ca_file,
         insecure=args.insecure, datacenter=args.datacenter, clusters=args.cluster, hosts=args.host,
     )
     if settings is not None and settings.insecure:
         print(f"vmotion-validator: WARNING: not verifying the TLS certificate of vCenter {settings.endpoint} "
               "(--insecure)", file=sys.stderr)
     return settings
+
+
+def single_vcenter(args: argparse.Namespace) -> str | None:
+    """The one ``--vcenter`` given (None: none); several belong to :mod:`validator.cli_vcenters`."""
+    if len(args.vcenter) > 1:
+        raise UsageError("several --vcenter are read by validate only")
+    return args.vcenter[0] if args.vcenter else None
 
 
 def vcenter_password(args: argparse.Namespace, settings: VCenterSettings) -> str:
@@ -278,9 +289,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    if args.inventory is None and args.vcenter is None:
+    if args.inventory is None and not args.vcenter:
         raise UsageError("validate needs -i INVENTORY or --vcenter HOST[:PORT]")
     inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    if wants_several(args, inventory):
+        return validate_several(args, inventory)
     settings = vcenter_settings(args, inventory)
     via = probe_path(args, settings)
     if settings is not None:

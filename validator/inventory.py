@@ -48,6 +48,7 @@ from validator.textfile import read_user_file
 
 if TYPE_CHECKING:
     from validator.vcenter.settings import VCenterSettings
+    from validator.vcenter.targets import VCenterEntry
 
 _HOST_KEYS = {"name", "address", "port", "vmks", "cluster"}
 _VMK_KEYS = {"name", "ip", "mtu"}
@@ -78,6 +79,7 @@ class Inventory:
     hosts: tuple[InventoryHost, ...]
     check_settings: CheckSettings = field(default_factory=CheckSettings)
     vcenter: VCenterSettings | None = None  # the [vcenter] table: hosts come from vCenter
+    vcenters: tuple[VCenterEntry, ...] = ()  # every [vcenter] / [[vcenter]] table (validator.vcenter.targets)
 
 
 def load_inventory(path: str | Path) -> Inventory:
@@ -102,9 +104,10 @@ def parse_inventory(data: Mapping[str, Any], path: Path) -> Inventory:
     except ValueError as exc:
         raise InventoryError(f"{path}: {exc}") from None
     check_settings = _parse_checks(data.get("checks", {}), path)
-    vcenter = _parse_vcenter(data["vcenter"], path) if "vcenter" in data else None
-    raw_hosts = data.get("hosts", [] if vcenter is not None else None)
-    if not isinstance(raw_hosts, list) or (not raw_hosts and vcenter is None):
+    vcenters = _parse_vcenters(data["vcenter"], path) if "vcenter" in data else ()
+    vcenter = vcenters[0].settings if isinstance(data.get("vcenter"), Mapping) else None
+    raw_hosts = data.get("hosts", [] if vcenters else None)
+    if not isinstance(raw_hosts, list) or (not raw_hosts and not vcenters):
         raise InventoryError(f"{path}: [[hosts]]: at least one host is required (or a [vcenter] table)")
     hosts: list[InventoryHost] = []
     seen_names: dict[str, int] = {}
@@ -125,16 +128,15 @@ def parse_inventory(data: Mapping[str, Any], path: Path) -> Inventory:
         seen_names[name] = index
         seen_targets[endpoint] = name
         hosts.append(host)
-    return Inventory(path=path, ssh=ssh, hosts=tuple(hosts), check_settings=check_settings, vcenter=vcenter)
+    return Inventory(path=path, ssh=ssh, hosts=tuple(hosts), check_settings=check_settings, vcenter=vcenter,
+                     vcenters=vcenters)
 
 
-def _parse_vcenter(raw: Any, path: Path) -> VCenterSettings:
-    from validator.vcenter.settings import settings_from_table
+def _parse_vcenters(raw: Any, path: Path) -> tuple[VCenterEntry, ...]:
+    from validator.vcenter.targets import entries_from_tables
 
-    if not isinstance(raw, Mapping):
-        raise InventoryError(f"{path}: [vcenter] must be a table")
     try:
-        return settings_from_table(raw, path.parent)
+        return entries_from_tables(raw, path.parent)
     except ValueError as exc:
         raise InventoryError(f"{path}: {exc}") from None
 

@@ -332,8 +332,28 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class MigrationPlan:
+    """A migration the run is planned for: the hosts of each side (by their names in the run) and how they
+    are paired. ``source``/``target`` are the scopes as written (``vc01/DC1/Old-A``)."""
+
+    source: str
+    target: str
+    source_hosts: tuple[str, ...]
+    target_hosts: tuple[str, ...]
+    both_ways: bool = True  # target -> source pairs too (False: ``--one-way``)
+    within: bool = True  # each side also meshed inside its own clusters (False: ``--between-only``)
+
+    def side_of(self, host: str) -> str | None:
+        """``"source"``, ``"target"`` or None (a host in neither scope)."""
+        if host in self.source_hosts:
+            return "source"
+        return "target" if host in self.target_hosts else None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckSettings:
     """Thresholds the checks judge by (an inventory's optional ``[checks]`` table)."""
 
     max_rtt_ms: float = 150.0  # vMotion (long-distance included) supports up to 150 ms round trip
     expected_mtu: int | None = None  # every vMotion vmk should have this MTU (None: only consistency)
+    migration: MigrationPlan | None = None  # the run's migration plan (set by the run, not the inventory)

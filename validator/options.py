@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from validator import limits
 from validator.errors import UsageError
-from validator.models import VMOTION_NETSTACK, CheckSettings, PairPlan
+from validator.models import VMOTION_NETSTACK, CheckSettings, MigrationPlan, PairPlan
 
 PROBE_PATHS = ("ssh", "api")  # validator.prober.VIA_SSH, VIA_API
 # Parallel probes per source host when none is asked for. Through the API every probe is a call that vCenter
@@ -53,6 +53,7 @@ class RunOptions:
     confirm_failures: bool = True  # probe once more the pairs whose failure a lost packet can explain
     max_parallel_hosts: int = 64
     via: str = "ssh"  # probe path: "ssh" (vmkping over SSH) or "api" (esxcli network diag ping via vCenter)
+    migration: MigrationPlan | None = None  # plan only a migration's pairs (validator.scope), not the mesh
 
 
 def checked_options(options: RunOptions) -> RunOptions:

@@ -1,10 +1,22 @@
-"""Plan the full mesh: every vMotion vmk to every vMotion vmk on every other host (pure)."""
+"""Plan the full mesh: every vMotion vmk to every vMotion vmk on every other host (pure); or a migration's pairs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from validator.models import Family, HostInfo, PairPlan, Vmk
+from validator.models import Family, HostInfo, MigrationPlan, PairPlan, Vmk
+
+
+def plan_run(
+    hosts: Sequence[HostInfo], *, cross_cluster: bool = False, migration: MigrationPlan | None = None
+) -> list[PairPlan]:
+    """The run's pairs: a migration's (:func:`validator.migration.plan_migration`) when one is given, else the
+    mesh (:func:`plan_mesh`)."""
+    if migration is not None:
+        from validator.migration import plan_migration
+
+        return plan_migration(hosts, migration)
+    return plan_mesh(hosts, cross_cluster=cross_cluster)
 
 
 def plan_mesh(hosts: Sequence[HostInfo], *, cross_cluster: bool = False) -> list[PairPlan]:

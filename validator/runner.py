@@ -27,7 +27,7 @@ from validator.mtu_discovery import discover_max_mtu
 from validator.options import RunOptions
 from validator.pacing import Pacing
 from validator.parallel import run_parallel
-from validator.planner import indexes_by_source, plan_mesh
+from validator.planner import indexes_by_source, plan_run
 from validator.probe import NOT_PROBED_DETAIL, probe_pairs
 from validator.prober import VIA_SSH, Job, JobCallback, Prober, SessionEnd
 from validator.progress import ProgressTracker
@@ -70,7 +70,8 @@ def run_validation(
         active = prober if prober is not None else SshProber(executors, options.probe.netstack,
                                                              reconnect=_reconnect(hosts, connector))
         usable = _Usable(active, {info.name for info in infos if info.ok}, pacing)
-        plans = plan_mesh([_plannable(info) for info in infos], cross_cluster=options.cross_cluster)
+        plans = plan_run([_plannable(info) for info in infos], cross_cluster=options.cross_cluster,
+                         migration=options.migration)
         if cancel.is_set():
             pair_results = [error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for p in plans]
         else:
@@ -97,6 +98,8 @@ def run_validation(
         for executor in executors.values():
             executor.close()
     pair_results = point_at_gateways(pair_results, infos)
+    if options.migration is not None:
+        check_settings = replace(check_settings, migration=options.migration)
     findings = run_checks(infos, pair_results, options.checks, settings=check_settings)
     return Report(
         started_at=started.isoformat(timespec="seconds"),

@@ -49,6 +49,7 @@ Every address must lie in 198.18.0.0/15 (IPv4) or 2001:db8::/32 (IPv6); anything
 vCenter-only host keys (the vCenter simulator reads them; the network builder ignores them):
 
     [[hosts]]
+    vcenter = "vc2"                    # the simulated vCenter that has it (default vc1; one simulator each)
     cluster = "c2"                     # default: [lab] cluster
     maintenance = true                 # in maintenance mode (default false)
     lockdown = "normal"                # "disabled" (default) | "normal" | "strict"

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from validator.errors import LabError
 from validator.lab.toml_table import TomlTable
 
-VCENTER_HOST_KEYS = {"cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms", "api"}
+VCENTER_HOST_KEYS = {
+    "vcenter", "cluster", "maintenance", "lockdown", "connection_state", "tsm_ssh", "portgroups", "vms", "api",
+}
 LOCKDOWN_MODES = ("disabled", "normal", "strict")
 CONNECTION_STATES = ("connected", "disconnected", "notResponding")
 API_MODES = ("ok", "fault", "hang", "no-permission")  # how the simulator answers esxcli through the API
 INVENTORY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
+VCENTER_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,15}")
+DEFAULT_VCENTER = "vc1"
 PORTGROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}")
 
 
@@ -31,6 +35,7 @@ class VCenterHostSpec:
     """Facts only vCenter knows about a host; the network builder ignores them."""
 
     cluster: str = "cluster1"
+    vcenter: str = DEFAULT_VCENTER  # the simulated vCenter that has the host (one simulator each)
     maintenance: bool = False
     lockdown: str = "disabled"
     connection_state: str = "connected"
@@ -59,6 +64,7 @@ def parse_vcenter_host(t: TomlTable, default_cluster: str, sshd: bool) -> VCente
     vms = tuple(_parse_vm(v, i, t.where) for i, v in enumerate(t.tables("vms")))
     return VCenterHostSpec(
         cluster=t.text("cluster", default_cluster, INVENTORY_NAME_RE) or default_cluster,
+        vcenter=t.text("vcenter", DEFAULT_VCENTER, VCENTER_NAME_RE) or DEFAULT_VCENTER,
         maintenance=t.boolean("maintenance", False),
         lockdown=lockdown,
         connection_state=state,

@@ -46,7 +46,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,18 +99,26 @@ class VcsimEndpoint:
     log_file: Path
 
 
-def vcenter_model(topology: Topology, lab: StatePaths | None = None) -> dict[str, Any]:
-    """The simulator's JSON model of a lab topology (pure); with the state directory of a running lab of
-    that topology, each host is bound to its lab host (network diag ping through the API pings from it)."""
+def vcenter_model(topology: Topology, lab: StatePaths | None = None, vcenter: str | None = None) -> dict[str, Any]:
+    """The simulator's JSON model of a lab topology (pure): every host, or those of one ``vcenter``; with the
+    state directory of a running lab of that topology, each host is bound to its lab host (network diag ping
+    through the API pings from it)."""
+    hosts = [h for h in topology.hosts if vcenter is None or h.vcenter.vcenter == vcenter]
     clusters: list[str] = []
-    for host in topology.hosts:
+    for host in hosts:
         if host.vcenter.cluster not in clusters:
             clusters.append(host.vcenter.cluster)
     return {
         "datacenter": topology.lab.datacenter,
         "clusters": clusters,
-        "hosts": [_host_model(topology, host, lab) for host in topology.hosts],
+        "hosts": [_host_model(topology, host, lab) for host in hosts],
     }
+
+
+def vcenter_models(topology: Topology, lab: StatePaths | None = None) -> dict[str, dict[str, Any]]:
+    """One model per vCenter the topology's hosts name (``vcenter`` host key), in order of first use (pure)."""
+    names = list(dict.fromkeys(h.vcenter.vcenter for h in topology.hosts))
+    return {name: vcenter_model(topology, lab, name) for name in names}
 
 
 def lab_binding(lab: StatePaths, host: str) -> dict[str, str]:
@@ -259,6 +267,25 @@ def running_vcsim(
         )
     finally:
         _stop(proc)
+
+
+@contextmanager
+def running_vcsims(
+    models: dict[str, dict[str, Any]],
+    workdir: Path,
+    *,
+    binary: Path | None = None,
+    passwords: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Iterator[dict[str, VcsimEndpoint]]:
+    """One simulator per model (name -> model), each in workdir/NAME on its own port; all stopped at the end."""
+    exe = binary or build_vcsim()
+    with ExitStack() as stack:
+        yield {
+            name: stack.enter_context(running_vcsim(model, workdir / name, binary=exe, timeout=timeout,
+                                                    password=(passwords or {}).get(name)))
+            for name, model in models.items()
+        }
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], endpoint_file: Path, log_file: Path, timeout: float) -> dict[str, Any]:

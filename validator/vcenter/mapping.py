@@ -40,7 +40,10 @@ HOST_PROPERTIES = (
     "network",
     "vm",
 )
-CLUSTER_PROPERTIES = ("name",)
+CLUSTER_PROPERTIES = ("name", "parent")
+FOLDER_PROPERTIES = ("parent",)
+DATACENTER_PROPERTIES = ("name",)
+MAX_FOLDER_DEPTH = 64
 VM_PROPERTIES = ("name", "network")
 NETWORK_PROPERTIES = ("name",)
 
@@ -121,7 +124,7 @@ def host_from_object(host: RawObject, by_id: Mapping[str, RawObject], datacenter
         in_maintenance=bool(props.get("runtime.inMaintenanceMode")),
         lockdown_mode=lockdown_mode(props.get("config.lockdownMode")),
         ssh_running=ssh_running(props.get("config.service")),
-        datacenter=datacenter,
+        datacenter=datacenter or datacenter_of(parent, by_id),
         vmks=vmks,
         netstacks=tuple(stack_from_instance(s) for s in props.get("config.network.netStackInstance") or ()),
         portgroups=tuple(sorted(set(portgroups))),
@@ -136,6 +139,17 @@ def host_from_object(host: RawObject, by_id: Mapping[str, RawObject], datacenter
         facts=facts,
         service_system=moref_id(props.get("configManager.serviceSystem")),
     )
+
+
+def datacenter_of(obj: RawObject | None, by_id: Mapping[str, RawObject]) -> str | None:
+    """The name of the datacenter above ``obj`` (its cluster), following ``parent`` through host folders."""
+    for _ in range(MAX_FOLDER_DEPTH):
+        if obj is None:
+            return None
+        if obj.type == "Datacenter":
+            return _name(obj)
+        obj = by_id.get(moref_id(obj.props.get("parent")) or "")
+    return None
 
 
 def connection_state(value: Any) -> ConnectionState:

@@ -1,9 +1,10 @@
 """The one PropertyCollector retrieval that describes every host in scope.
 
 A ContainerView of HostSystem objects (rooted at the datacenter, or at the root folder) is walked with
-TraversalSpecs host -> parent (its cluster), host -> network and host -> vm, so hosts, clusters, networks
-and VMs come back from one ``RetrievePropertiesEx`` and its ``ContinueRetrievePropertiesEx`` pages; no
-property is read per host. :mod:`validator.vcenter.mapping` turns the result into facts.
+TraversalSpecs host -> parent (its cluster) -> parent folders -> datacenter, host -> network and
+host -> vm, so hosts, clusters, their datacenter, networks and VMs come back from one
+``RetrievePropertiesEx`` and its ``ContinueRetrievePropertiesEx`` pages; no property is read per host.
+:mod:`validator.vcenter.mapping` turns the result into facts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ _PC = vmodl.query.PropertyCollector
 
 def filter_spec(view: Any) -> Any:
     """The FilterSpec: hosts of ``view`` plus their cluster, networks and VMs."""
-    to_parent = _PC.TraversalSpec(name="hostParent", type=vim.HostSystem, path="parent", skip=False)
+    up_folders = _PC.TraversalSpec(
+        name="folderParent", type=vim.Folder, path="parent", skip=False,
+        selectSet=[_PC.SelectionSpec(name="folderParent")],
+    )
+    cluster_parent = _PC.TraversalSpec(name="clusterParent", type=vim.ComputeResource, path="parent", skip=False,
+                                       selectSet=[up_folders])
+    to_parent = _PC.TraversalSpec(name="hostParent", type=vim.HostSystem, path="parent", skip=False,
+                                  selectSet=[cluster_parent])
     to_network = _PC.TraversalSpec(name="hostNetwork", type=vim.HostSystem, path="network", skip=False)
     to_vm = _PC.TraversalSpec(name="hostVm", type=vim.HostSystem, path="vm", skip=False)
     to_hosts = _PC.TraversalSpec(
@@ -39,6 +47,8 @@ def filter_spec(view: Any) -> Any:
             _PC.PropertySpec(type=vim.ComputeResource, pathSet=list(mapping.CLUSTER_PROPERTIES)),
             _PC.PropertySpec(type=vim.VirtualMachine, pathSet=list(mapping.VM_PROPERTIES)),
             _PC.PropertySpec(type=vim.Network, pathSet=list(mapping.NETWORK_PROPERTIES)),
+            _PC.PropertySpec(type=vim.Folder, pathSet=list(mapping.FOLDER_PROPERTIES)),
+            _PC.PropertySpec(type=vim.Datacenter, pathSet=list(mapping.DATACENTER_PROPERTIES)),
         ],
         reportMissingObjectsInResults=False,
     )

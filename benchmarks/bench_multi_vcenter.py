@@ -1,0 +1,167 @@
+"""Two simulated vCenters of 500 hosts x 2 vMotion vmks: plan sizes and retrieval time, no probing.
+
+    .venv/bin/python benchmarks/bench_multi_vcenter.py [--hosts 500] [--vms 2] [--repeat 5] [--profile]
+
+Prints: the pairs of a migration plan between the two vCenters (``--from vc1 --to vc2``: both ways plus each
+side's cluster mesh, and between only) beside the full mesh of the same hosts (``--cross-cluster``); the time
+to read both vCenters at once (login included, one retrieval each, in parallel) and one alone (login excluded);
+and the floor: the same SOAP requests replayed raw over the session's connection, the responses read and not
+parsed. ``--profile`` prints where one retrieval spends its time beyond that floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import re
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.vcenter.helpers import settings_for
+from tests.vcenter.models import scale_model
+from validator.lab.vcsim import build_vcsim, running_vcsims
+from validator.migration import plan_size
+from validator.models import MigrationPlan
+from validator.vcenter._vmomi import vim
+from validator.vcenter.connect import vcenter_session
+from validator.vcenter.discoverer import host_info_from_vcenter
+from validator.vcenter.multi import members_of, read_vcenters
+from validator.vcenter.retrieve import filter_spec, retrieve_hosts
+from validator.vcenter.targets import VCenterTarget
+
+_TOKEN = re.compile(rb"<token>([^<]+)</token>")
+_PAGED = ("RetrievePropertiesEx", "ContinueRetrievePropertiesEx")
+
+
+def recorded_calls(si: Any, settings: Any) -> list[tuple[Any, Any, list[Any]]]:
+    """The PropertyCollector calls one retrieval makes: (managed object, method info, arguments)."""
+    stub = si._stub
+    original = stub.InvokeMethod
+    calls: list[tuple[Any, Any, list[Any]]] = []
+
+    def invoke(mo: Any, info: Any, args: Any, *rest: Any, **kw: Any) -> Any:
+        if info.wsdlName in _PAGED:
+            calls.append((mo, info, list(args)))
+        return original(mo, info, args, *rest, **kw)
+
+    stub.InvokeMethod = invoke
+    try:
+        retrieve_hosts(si, settings)
+    finally:
+        stub.InvokeMethod = original
+    return calls
+
+
+def replay(si: Any, calls: list[tuple[Any, Any, list[Any]]]) -> int:
+    """Send the same requests as raw SOAP over the session's connection (a fresh ContainerView, as the retrieval
+    makes); read every byte, parse nothing but the page token. Returns the bytes read."""
+    stub = si._stub
+    headers = {"Cookie": stub.cookie, "SOAPAction": stub.versionId, "Content-Type": "text/xml; charset=UTF-8"}
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(container=content.rootFolder, type=[vim.HostSystem],
+                                                   recursive=True)
+    total = 0
+    token: bytes | None = None
+    try:
+        for mo, info, recorded in calls:
+            if info.wsdlName == "ContinueRetrievePropertiesEx":
+                if token is None:
+                    break
+                args: list[Any] = [token.decode()]
+            else:
+                args = [[filter_spec(view)], *recorded[1:]]
+            body = stub.SerializeRequest(mo, info, args)
+            conn = stub.GetConnection()
+            conn.request("POST", stub.path, body, headers)
+            response = conn.getresponse()
+            data = response.read()
+            stub.ReturnConnection(conn)
+            if response.status != 200:
+                raise RuntimeError(f"replay: HTTP {response.status}: {data[:300]!r}")
+            total += len(data)
+            found = _TOKEN.search(data)
+            token = found.group(1) if found else None
+    finally:
+        view.DestroyView()
+    return total
+
+
+def best(times: list[float]) -> str:
+    return f"best {min(times) * 1000:.0f} ms, median {sorted(times)[len(times) // 2] * 1000:.0f} ms"
+
+
+def bench(hosts: int, vms: int, repeat: int, profile: bool) -> None:
+    binary = build_vcsim()
+    models = {"vc1": scale_model(hosts, vms), "vc2": scale_model(hosts, vms)}
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        with running_vcsims(models, Path(tmp), binary=binary, timeout=900) as vcs:
+            print(f"2 simulators x {hosts} hosts ({hosts * vms} VMs each) ready in {time.monotonic() - started:.1f}s")
+            targets = [VCenterTarget(name, settings_for(vc)) for name, vc in vcs.items()]
+            passwords = {name: vc.password for name, vc in vcs.items()}
+            both = []
+            for _ in range(repeat):
+                clock = time.perf_counter()
+                with ExitStack() as stack:
+                    reads = read_vcenters(targets, passwords, stack)
+                both.append(time.perf_counter() - clock)
+            assert all(r.ok and len(r.hosts) == hosts for r in reads)
+            members = members_of(reads, qualify=True)
+            infos = [host_info_from_vcenter(m.host) for m in members]
+            sides = {label: tuple(m.host.name for m in members if m.vcenter == label) for label in vcs}
+            clock = time.perf_counter()
+            size = plan_size(infos, MigrationPlan("vc1", "vc2", sides["vc1"], sides["vc2"]))
+            between = plan_size(infos, MigrationPlan("vc1", "vc2", sides["vc1"], sides["vc2"], within=False))
+            planned = time.perf_counter() - clock
+            print(f"plan --from vc1 --to vc2: {size.total:,} pairs ({size.between:,} between both ways + "
+                  f"{size.within:,} within the clusters); --between-only: {between.total:,}; --one-way "
+                  f"--between-only: {between.between // 2:,}; full mesh (--cross-cluster): {size.full_mesh:,} "
+                  f"[counted in {planned * 1000:.0f} ms]")
+            print(f"both vCenters read in parallel (login + one retrieval each): {best(both)}")
+
+            settings = targets[0].settings
+            with vcenter_session(settings, vcs["vc1"].password) as si:
+                calls = recorded_calls(si, settings)
+                alone, floor = [], []
+                for _ in range(repeat):
+                    clock = time.perf_counter()
+                    retrieve_hosts(si, settings)
+                    alone.append(time.perf_counter() - clock)
+                    clock = time.perf_counter()
+                    size_bytes = replay(si, calls)
+                    floor.append(time.perf_counter() - clock)
+                print(f"one vCenter, retrieval (login excluded): {best(alone)}")
+                print(f"one vCenter, the same {len(calls)} PropertyCollector request(s) replayed raw "
+                      f"({size_bytes / 1e6:.1f} MB read, not parsed): {best(floor)}; retrieval / floor = "
+                      f"{min(alone) / min(floor):.2f}")
+                with ThreadPoolExecutor(2) as pool:
+                    clock = time.perf_counter()
+                    list(pool.map(lambda _: replay(si, calls), range(2)))
+                    print(f"the floor twice at once (as two vCenters would be): "
+                          f"{(time.perf_counter() - clock) * 1000:.0f} ms")
+                if profile:
+                    profiler = cProfile.Profile()
+                    profiler.runcall(retrieve_hosts, si, settings)
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hosts", type=int, default=500)
+    parser.add_argument("--vms", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    bench(args.hosts, args.vms, args.repeat, args.profile)
+
+
+if __name__ == "__main__":
+    main()
