@@ -216,6 +216,13 @@ def prepare_output(output: Path | None) -> None:
         raise UsageError(f"-o {output}: directory is not writable")
 
 
+def load_cli_inventory(args: argparse.Namespace) -> Inventory | None:
+    """``-i INVENTORY`` if given; with ``--vcenter`` its ``[[hosts]]`` are optional (vCenter supplies them)."""
+    if args.inventory is None:
+        return None
+    return load_inventory(args.inventory, hosts_from_vcenter=args.vcenter is not None)
+
+
 def vcenter_settings(args: argparse.Namespace, inventory: Inventory | None) -> VCenterSettings | None:
     """The vCenter settings of the inventory's [vcenter] table overridden by the options; None: no vCenter."""
     from validator.vcenter.settings import settings_from_cli
@@ -243,7 +250,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from validator.vcenter.run import discover_vcenter
     from validator.vcenter.table import discovery_text
 
-    inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    inventory = load_cli_inventory(args)
     settings = vcenter_settings(args, inventory)
     if settings is None:
         raise UsageError("discover needs --vcenter HOST[:PORT] (or an inventory with a [vcenter] table)")
@@ -264,7 +271,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.inventory is None and args.vcenter is None:
         raise UsageError("validate needs -i INVENTORY or --vcenter HOST[:PORT]")
-    inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    inventory = load_cli_inventory(args)
     settings = vcenter_settings(args, inventory)
     if settings is not None:
         return validate_from_vcenter(args, inventory, settings)
