@@ -30,7 +30,7 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     echo "install: python environment in .venv" >&2
     python3 -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[test,vcenter]'
+    .venv/bin/python -m pip install -q -e '.[test]'
     touch .venv/.installed
 fi
 

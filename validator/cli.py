@@ -1,7 +1,8 @@
 """Command line: ``vmotion-validator validate|discover|report|demo|checks|lab``; a thin caller of the API.
 
 Exit codes: 0 every pair passed, 1 any pair failed or errored (or nothing could be validated), 2 bad usage,
-a bad inventory, an unreadable report or a vCenter that cannot be used, 130 interrupted.
+a bad inventory, an unreadable report, a vCenter that cannot be used or a Python module that is not installed,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vmotion-validator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as exc:
+        print(f"vmotion-validator: error: {missing_module(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def missing_module(exc: ModuleNotFoundError) -> str:
+    """One line for a module that is not installed: which one, and how to get it."""
+    name = exc.name or "a module"
+    return (f"the Python module {printable(name)!r} is not installed; reinstall vmotion-validator with its "
+            "dependencies (pip install . in its source tree)")
 
 
 def build_parser() -> argparse.ArgumentParser:
