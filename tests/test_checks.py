@@ -175,17 +175,40 @@ def test_vmk_disabled_fires_and_silent() -> None:
 def test_mtu_consistency_mixed_mtus() -> None:
     hosts = make_cluster(3)
     hosts[2] = make_host("esx03", [make_vmk("vmk1", "198.19.3.11/24", mtu=1500)], gateway="198.19.3.1")
-    f = only(mtu_consistency(hosts, []))
-    assert (f.check, f.severity, f.host, f.vmk) == ("mtu_consistency", Severity.WARNING, None, None)
-    assert "MTU 1500 on esx03:vmk1" in f.message
-    assert "MTU 9000 on esx01:vmk1, esx02:vmk1" in f.message
+    summary, odd = mtu_consistency(hosts, [])
+    assert (summary.check, summary.severity, summary.host, summary.vmk) == (
+        "mtu_consistency", Severity.WARNING, None, None)
+    assert "MTU 1500 on esx03:vmk1" in summary.message
+    assert "MTU 9000 on esx01:vmk1, esx02:vmk1" in summary.message
+    assert (odd.check, odd.severity, odd.host, odd.vmk) == ("mtu_consistency", Severity.WARNING, "esx03", "vmk1")
+    assert odd.message == "esx03:vmk1 has MTU 1500 while 2 of 3 vMotion vmks use MTU 9000"
+
+
+def test_mtu_consistency_names_every_vmk_outside_the_majority() -> None:
+    hosts = make_cluster(5, 2)
+    hosts[1] = make_host("esx02", [make_vmk("vmk1", "198.19.1.12/24", mtu=1500),
+                                   make_vmk("vmk2", "198.19.2.12/24", mtu=9000)])
+    hosts[4] = make_host("esx05", [make_vmk("vmk1", "198.19.1.15/24", mtu=8000),
+                                   make_vmk("vmk2", "198.19.2.15/24", mtu=1500)])
+    findings = mtu_consistency(hosts, [])
+    assert [(f.host, f.vmk) for f in findings] == [(None, None), ("esx02", "vmk1"), ("esx05", "vmk1"),
+                                                  ("esx05", "vmk2")]
+    assert findings[3].message == "esx05:vmk2 has MTU 1500 while 7 of 10 vMotion vmks use MTU 9000"
+
+
+def test_mtu_consistency_a_tie_goes_to_the_larger_mtu() -> None:
+    hosts = make_cluster(4)
+    hosts[0] = make_host("esx01", [make_vmk(mtu=1500)])
+    hosts[3] = make_host("esx04", [make_vmk("vmk1", "198.19.1.14/24", mtu=1500)])
+    assert [(f.host, f.vmk) for f in mtu_consistency(hosts, []) if f.host] == [("esx01", "vmk1"), ("esx04", "vmk1")]
 
 
 def test_mtu_consistency_many_vmks_are_abbreviated() -> None:
     hosts = make_cluster(20)
     hosts[0] = make_host("esx01", [make_vmk(mtu=1500)])
-    f = only(mtu_consistency(hosts, []))
-    assert "+9 more" in f.message  # 19 vmks at 9000: ten named
+    summary, odd = mtu_consistency(hosts, [])
+    assert "+9 more" in summary.message  # 19 vmks at 9000: ten named
+    assert (odd.host, odd.vmk) == ("esx01", "vmk1")
 
 
 def test_mtu_consistency_no_jumbo_is_info() -> None:
@@ -465,3 +488,13 @@ def test_expected_mtu_flags_each_vmk_that_differs() -> None:
         "esx02:vmk1 has MTU 1500, expected 9000",
     ]
     assert all(f.severity is Severity.WARNING for f in findings)
+
+
+def test_expected_mtu_replaces_the_majority_per_vmk() -> None:
+    hosts = make_cluster(3)
+    hosts[0] = make_host("esx01", [make_vmk(mtu=1500)])
+    findings = mtu_consistency(hosts, [], settings=CheckSettings(expected_mtu=9000))
+    assert [(f.host, f.message) for f in findings] == [
+        (None, "vMotion vmks use 2 different MTUs: MTU 1500 on esx01:vmk1; MTU 9000 on esx02:vmk1, esx03:vmk1"),
+        ("esx01", "esx01:vmk1 has MTU 1500, expected 9000"),
+    ]
