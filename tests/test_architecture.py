@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import validator.errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,3 +115,13 @@ def test_public_api_names_resolve() -> None:
     for name in validator.__all__:
         assert getattr(validator, name) is not None, name
     assert callable(validator.validate) and callable(validator.load_report) and callable(validator.load_inventory)
+
+
+def test_no_package_archive_is_committed() -> None:
+    """Third-party tools come from the registry through pyproject.toml's extras, never as committed archives."""
+    listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, cwd=ROOT, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    archives = [name for name in listed.stdout.decode().split("\0")
+                if name.endswith((".whl", ".egg", ".tar.gz", ".tgz", ".zip"))]
+    assert archives == []
