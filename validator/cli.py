@@ -8,13 +8,14 @@ a bad inventory, an unreadable report, a vCenter that cannot be used or a Python
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with debug_logging(getattr(args, "debug", False)):
+            return int(args.func(args))
     except (InventoryError, UsageError, ReportFormatError, VCenterError) as exc:
         print(f"vmotion-validator: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -293,7 +295,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
     options = run_options(args)
-    set_debug(args.debug)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
     progress, display = progress_display(args.quiet)
     try:
@@ -323,14 +324,28 @@ def write_interrupted(report: Report, args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED
 
 
-def set_debug(debug: bool) -> None:
-    """``--debug``: the SSH library's log on stderr; otherwise it never reaches the terminal."""
-    if debug:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        root = logging.getLogger()
-        root.addHandler(handler)
-        root.setLevel(logging.DEBUG)
+@contextlib.contextmanager
+def debug_logging(debug: bool) -> Iterator[None]:
+    """``--debug``: the SSH library's log on stderr while the command runs; otherwise it never reaches the
+    terminal. The handler goes when the command ends, so a transport thread that logs later (its EOF) writes
+    nowhere rather than into a stream that may be closed by then."""
+    if not debug:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
 def validate_from_vcenter(args: argparse.Namespace, inventory: Inventory | None, settings: VCenterSettings) -> int:
     from validator.vcenter.run import validate_vcenter
 
@@ -394,7 +409,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     formats = output_formats(args)
     prepare_output(args.output)
-    set_debug(args.debug)
     progress, display = progress_display(args.quiet)
     try:
         outcome = run_demo(args.topology or default_topology(), args.state, run_options(args), progress,
