@@ -12,13 +12,18 @@ WATCHED = ("", "paramiko", "paramiko.transport")  # the root logger and the SSH 
 
 
 def logging_state() -> dict[str, tuple[int, list[logging.Handler]]]:
-    """Level and handlers of the watched loggers, pytest's own capture handlers left out."""
+    """Level and handlers of the watched loggers; pytest's own capture handlers and handlers that write
+    nowhere (``NullHandler``, which the SSH transport module adds once) left out."""
     state = {}
     for name in WATCHED:
         logger = logging.getLogger(name)
-        handlers = [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+        handlers = [h for h in logger.handlers if _writes(h)]
         state[name or "root"] = (logger.level, handlers)
     return state
+
+
+def _writes(handler: logging.Handler) -> bool:
+    return not isinstance(handler, logging.NullHandler) and not type(handler).__module__.startswith("_pytest")
 
 
 @pytest.fixture(autouse=True)
@@ -31,5 +36,5 @@ def _no_logging_left_behind() -> Iterator[None]:
             logger = logging.getLogger(name)
             level, handlers = before[name or "root"]
             logger.setLevel(level)
-            logger.handlers[:] = [h for h in logger.handlers if type(h).__module__.startswith("_pytest")] + handlers
+            logger.handlers[:] = [h for h in logger.handlers if not _writes(h)] + handlers
         pytest.fail(f"the test changed logging: before {before}, after {after}", pytrace=False)

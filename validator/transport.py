@@ -45,8 +45,9 @@ class Executor(Protocol):
 SCRIPT_SHELL = "/bin/sh -s"
 
 # paramiko logs failed handshakes with tracebacks; they reach the terminal only when logging is configured
-# (the CLI's --debug), never through Python's last-resort handler
-logging.getLogger("paramiko").addHandler(logging.NullHandler())
+# (the CLI's --debug), never through Python's last-resort handler; one such handler however often this is imported
+if not any(isinstance(h, logging.NullHandler) for h in logging.getLogger("paramiko").handlers):
+    logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 def run_script(executor: Executor, script: str, timeout: float | None = None) -> CommandResult:
