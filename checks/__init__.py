@@ -7,12 +7,15 @@ same code. Third-party packages add checks through the entry-point group ``vmoti
     [project.entry-points."vmotion_validator.checks"]
     my_check = "my_package.my_module:my_check"
 
-The target is either an object with ``name``, ``description`` and ``run(hosts, pairs)`` (see :class:`Check`),
-a class building one without arguments, or a plain function ``(hosts, pairs) -> list[Finding]`` (then
-registered under the entry-point name). A check that wants the run's thresholds takes a third parameter,
-``settings`` (:class:`~validator.models.CheckSettings`). Entry points are loaded when checks are first
-needed (:func:`all_checks`), not at import. A plugin that fails to load does not break the run: its error is
-kept in :data:`PLUGIN_ERRORS` and raised as a :class:`~validator.errors.UsageError` only if it is selected.
+The target is either an object with ``name``, ``description`` and ``run(hosts, pairs, settings)`` (see
+:class:`Check`; ``settings`` is the run's :class:`~validator.models.CheckSettings`), a class building one
+without arguments, or a plain function ``(hosts, pairs) -> list[Finding]`` (then registered under the
+entry-point name; one that wants the thresholds names a third parameter ``settings``). An object whose
+``run`` takes only ``(hosts, pairs)``, the protocol before the thresholds were passed to every check, is
+still accepted: it is wrapped when registered and never given the settings. Entry points are loaded when
+checks are first needed (:func:`all_checks`), not at import. A plugin that fails to load does not break the
+run: its error is kept in :data:`PLUGIN_ERRORS` and raised as a :class:`~validator.errors.UsageError` only if
+it is selected.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
@@ -77,11 +81,40 @@ PLUGIN_ERRORS: dict[str, str] = {}  # entry-point name -> why it could not be lo
 _TARGETS: dict[str, str] = {}  # registered name -> "module:attribute" it came from
 
 
+@dataclass(frozen=True)
+class _TwoArgumentCheck:
+    """A check object whose ``run`` takes ``(hosts, pairs)`` only, seen through the current protocol."""
+
+    wrapped: object
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.wrapped, "name"))  # noqa: B009
+
+    @property
+    def description(self) -> str:
+        return str(getattr(self.wrapped, "description"))  # noqa: B009
+
+    def run(self, hosts: Sequence[HostInfo], pairs: Sequence[PairResult], settings: CheckSettings) -> list[Finding]:
+        found: list[Finding] = getattr(self.wrapped, "run")(hosts, pairs)  # noqa: B009
+        return found
+
+
+def _run_takes_settings(chk: Check) -> bool:
+    """Whether the object's ``run`` takes a third argument (``settings``, however it is named)."""
+    try:
+        params = inspect.signature(chk.run).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
 def _as_check(name: str, obj: object) -> Check:
     if isinstance(obj, type):
         obj = obj()
     if isinstance(obj, Check):
-        return obj
+        return obj if _run_takes_settings(obj) else _TwoArgumentCheck(obj)
     if callable(obj):
         return FunctionCheck(name=name, func=obj)
     raise TypeError(f"{obj!r} is neither a check nor a function")
@@ -160,13 +193,6 @@ def require_checks(names: Iterable[str], reg: Mapping[str, Check] | None = None)
     return wanted
 
 
-def _takes_settings(func: object) -> bool:
-    try:
-        return "settings" in inspect.signature(func).parameters  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
 def run_checks(
     hosts: Sequence[HostInfo],
     pairs: Sequence[PairResult],
@@ -187,12 +213,7 @@ def run_checks(
     for name in names:
         chk = reg[name]
         try:
-            if isinstance(chk, FunctionCheck) and _takes_settings(chk.func):
-                findings.extend(chk.func(hosts, pairs, settings=thresholds))
-            elif _takes_settings(chk.run):
-                findings.extend(chk.run(hosts, pairs, settings=thresholds))  # type: ignore[call-arg]
-            else:
-                findings.extend(chk.run(hosts, pairs))
+            findings.extend(chk.run(hosts, pairs, thresholds))
         except Exception as exc:
             findings.append(
                 Finding(check=name, severity=Severity.ERROR, message=f"check crashed: {type(exc).__name__}: {exc}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checks._base import all_vmks, check, service_tags, where
+from checks._base import all_vmks, check, is_tag, service_tags, where
 from validator.models import VMOTION_NETSTACK, Finding, HostInfo, PairResult, Severity
 
 NAME = "extra_services"
@@ -24,7 +24,7 @@ def extra_services(hosts: Sequence[HostInfo], pairs: Sequence[PairResult]) -> li
         for vmk in all_vmks(host):
             if vmk.netstack != VMOTION_NETSTACK:
                 continue
-            extra = [t for t in service_tags(host, vmk) if t.casefold() != "vmotion"]
+            extra = [t for t in service_tags(host, vmk) if not is_tag(t, "VMotion")]
             if not extra:
                 continue
             message = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checks._base import all_vmks, check, service_tags, where
+from checks._base import all_vmks, check, has_tag, service_tags, where
 from validator.models import VMOTION_NETSTACK, Finding, HostInfo, PairResult, Severity
 
 NAME = "vmotion_tag_on_default"
@@ -25,7 +25,7 @@ def vmotion_tag_on_default(hosts: Sequence[HostInfo], pairs: Sequence[PairResult
             continue
         used = ", ".join(v.name for v in stack_vmks)
         for vmk in all_vmks(host):
-            if vmk.netstack == VMOTION_NETSTACK or "vmotion" not in {t.casefold() for t in service_tags(host, vmk)}:
+            if vmk.netstack == VMOTION_NETSTACK or not has_tag(service_tags(host, vmk), "VMotion"):
                 continue
             message = (
                 f"{where(host.name, vmk.name)} on {vmk.netstack} is tagged VMotion while the host has "

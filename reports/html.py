@@ -23,12 +23,16 @@ from typing import Any
 from reports import _html_data
 from reports.next_steps import command_lines, step_title, steps_of
 from reports.view import (
+    by_severity,
+    finding_where,
     group_failures,
     group_line,
     interrupted_note,
     printable,
     reason_counts,
     reason_label,
+    severity_counts,
+    severity_counts_line,
     summary_line,
 )
 from validator.models import Finding, HostInfo, Severity, Vmk
@@ -38,9 +42,6 @@ NAME = "html"
 FILENAME = "report.html"
 
 MAX_GROUPS = 200  # failing-pair lines shown as HTML; every pair stays in the matrix
-
-_SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
-
 
 def _asset(name: str) -> str:
     text = (resources.files("reports") / "html_assets" / name).read_text(encoding="utf-8")
@@ -71,7 +72,7 @@ def _stat(label: str, value: object, cls: str = "", note: str = "") -> str:
 def _header(report: Report) -> str:
     s = report.summary
     hosts_ok = sum(1 for h in report.hosts if h.ok)
-    by_sev = {sev: sum(1 for f in report.findings if f.severity is sev) for sev in Severity}
+    by_sev = severity_counts(report.findings)
     verdict = s.verdict
     note = interrupted_note(report)
     interrupted = f'<p class="summary-line" id="interrupted"><b>{_t(note)}</b></p>' if note else ""
@@ -91,7 +92,7 @@ def _header(report: Report) -> str:
                 "findings",
                 len(report.findings),
                 "bad" if by_sev[Severity.ERROR] else ("warn" if by_sev[Severity.WARNING] else ""),
-                f"{by_sev[Severity.ERROR]} error, {by_sev[Severity.WARNING]} warning, {by_sev[Severity.INFO]} info",
+                severity_counts_line(report.findings),
             ),
         ]
     )
@@ -134,9 +135,8 @@ def _findings(findings: tuple[Finding, ...]) -> str:
     if not findings:
         return '<section class="card" id="findings"><h2>Findings: none</h2></section>'
     rows = []
-    ordered = sorted(findings, key=lambda f: _SEVERITIES.index(f.severity))
-    for f in ordered:
-        where = f"{f.host}:{f.vmk}" if f.host and f.vmk else (f.host or "")
+    for f in by_severity(findings):
+        where = finding_where(f)
         rows.append(
             f'<tr class="sev-{f.severity.value}"><td><span class="sev">{_t(f.severity.value)}</span></td>'
             f'<td class="nowrap"><code>{_t(f.check)}</code></td><td class="where">{_t(where)}</td>'

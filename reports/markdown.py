@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from reports.next_steps import command_lines, step_title, steps_of
-from reports.view import describe, interrupted_note, printable, summary_line
-from validator.models import Severity
+from reports.view import by_severity, describe, finding_where, interrupted_note, printable, summary_line
 from validator.report import Report
 
 NAME = "markdown"
@@ -91,12 +90,7 @@ def render(report: Report, **_options: object) -> str:
     lines.append(f"## Findings ({len(report.findings)})")
     lines.append("")
     if report.findings:
-        order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-        findings = sorted(report.findings, key=lambda f: order[f.severity])
-        rows = [
-            [f.severity.value, f.check, f"{f.host}:{f.vmk}" if f.host and f.vmk else f.host or "", f.message]
-            for f in findings
-        ]
+        rows = [[f.severity.value, f.check, finding_where(f), f.message] for f in by_severity(report.findings)]
         lines += _table(["Severity", "Check", "Where", "Message"], rows)
     else:
         lines.append("None.")

@@ -18,17 +18,20 @@ from tabulate import tabulate
 from reports.next_steps import command_lines, step_title, steps_of
 from reports.view import (
     ROUTED_MARK,
+    SEVERITY_ORDER,
     SHORT_CODES,
     Matrix,
     cell,
     cell_style,
     endpoint,
+    finding_where,
     group_failures,
     group_line,
     interrupted_note,
     matrices,
     printable,
     reason_counts,
+    severity_counts_line,
     summary_line,
 )
 from validator.models import Family, PairStatus, Severity
@@ -246,14 +249,14 @@ def render(
 
     if report.findings:
         lines.append(_paint(f"Findings ({len(report.findings)})", "title", color))
-        for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        for severity in SEVERITY_ORDER:
             group = [f for f in report.findings if f.severity is severity]
             if not group:
                 continue
             style = "fail" if severity is Severity.ERROR else severity.value
             lines.append(_paint(f"  {_SEVERITY_TITLES[severity]} ({len(group)})", style, color))
             for f in group:
-                where = f"{f.host}:{f.vmk}" if f.host and f.vmk else f.host
+                where = finding_where(f)
                 message = printable(f.message)
                 text = message if not where or where in message else f"{where}: {message}"
                 lines += _wrap(f"[{f.check}] {text}", width, indent="    ")
@@ -272,10 +275,7 @@ def render(
             lines += _wrap(text, width, indent="  ")
         lines.append("")
 
-    counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
-    lines.append(
-        f"Findings: {counts[Severity.ERROR]} error, {counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info"
-    )
+    lines.append(f"Findings: {severity_counts_line(report.findings)}")
     verdict_style = "ok" if report.summary.verdict == "pass" else "fail"
     lines.append(_paint(summary_line(report), verdict_style, color))
     return "\n".join(line.rstrip() for line in lines) + "\n"

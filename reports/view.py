@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from validator.models import Family, PairResult, PairStatus, Reason
+from validator.models import Family, Finding, PairResult, PairStatus, Reason, Severity
 from validator.report import Report
 
 ROUTED_MARK = "R"
@@ -164,6 +164,80 @@ def interrupted_note(report: Report) -> str | None:
 def summary_line(report: Report) -> str:
     s = report.summary
     return f"{s.pairs} pairs: {s.passed} pass, {s.failed} fail, {s.errors} error - {s.verdict.upper()}"
+
+
+# ---------------------------------------------------------------- findings
+
+SEVERITY_ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)  # the order shown
+
+
+def by_severity(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then info; the check order kept within each."""
+    return sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
+    """How many findings of each severity, every severity present, in :data:`SEVERITY_ORDER`."""
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts
+
+
+def severity_counts_line(findings: Iterable[Finding]) -> str:
+    """``1 error, 2 warning, 0 info``."""
+    return ", ".join(f"{n} {severity.value}" for severity, n in severity_counts(findings).items())
+
+
+def finding_where(finding: Finding) -> str:
+    """``host:vmk``, ``host``, or empty for a finding about the whole run."""
+    if finding.host and finding.vmk:
+        return endpoint(finding.host, finding.vmk)
+    return finding.host or ""
+
+
+def finding_line(finding: Finding, *, severity: bool = True) -> str:
+    """``error: esx06: no IPv4 default gateway ...`` (the host and vmk named once), printable."""
+    where = printable(finding_where(finding))
+    message = printable(finding.message)
+    if where and not message.startswith(where):
+        message = f"{where}: {message}"
+    return f"{finding.severity.value}: {message}" if severity else message
+
+
+def check_failure_text(name: str, description: str, findings: Sequence[Finding]) -> str:
+    """Why a check failed: what it checks, then its findings, errors first."""
+    lines = [f"check {printable(name)}: {severity_counts(findings)[Severity.ERROR]} error finding(s)"]
+    if description:
+        lines.append(f"({printable(description)})")
+    lines += ["  " + finding_line(f) for f in by_severity(findings)]
+    return "\n".join(lines)
+
+
+def _indented(text: str) -> list[str]:
+    return ["    " + line for line in printable(text.rstrip(), keep_newlines=True).splitlines()] or ["    (empty)"]
+
+
+def pair_failure_text(pair: PairResult) -> str:
+    """Why a pair failed: its line as the reports word it, the measured facts, then the raw output."""
+    facts = [f"status {pair.status.value}", pair.plan.family.value]
+    if pair.mtu_tested is not None:
+        facts.append(f"DF tested at MTU {pair.mtu_tested}" + ("" if pair.mtu_ok is None else
+                                                              (" passed" if pair.mtu_ok else " lost")))
+    if pair.max_mtu is not None:
+        facts.append(f"largest MTU that passes {pair.max_mtu}")
+    if pair.loss_pct is not None:
+        facts.append(f"loss {pair.loss_pct:g}%")
+    if pair.routed is not None:
+        by = f" (by {pair.routed_by})" if pair.routed_by else ""
+        facts.append(("routed" if pair.routed else "not routed") + by)
+    lines = [printable(pair_line(pair)), ", ".join(facts)]
+    for key, text in pair.raw.items():
+        lines.append(f"raw output ({printable(key)}):")
+        lines.extend(_indented(text))
+    if not pair.raw:
+        lines.append("raw output: none kept")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the lab and the validator need, on Debian/Ubuntu, as root; with --tests also what only the
-# tests need (headless Chromium for the HTML report, Go + govmomi for the vCenter simulator).
+# tests need (the test tools of the "test" extra, headless Chromium for the HTML report, Go + govmomi for the
+# vCenter simulator).
 # Idempotent: quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,12 +27,20 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 # the packaged sshd must not run on the machine itself: the lab starts its own, one per emulated host
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-    echo "install: python environment in .venv" >&2
+# .venv: the package (editable) and its runtime dependencies; with --tests also the test tools (the
+# "test" extra). A marker per level, newer than pyproject.toml, makes a second run quick.
+marker=.venv/.installed-runtime
+spec='.'
+if $with_tests; then
+    marker=.venv/.installed-tests
+    spec='.[test]'
+fi
+if [ ! -f "$marker" ] || [ pyproject.toml -nt "$marker" ]; then
+    echo "install: python environment in .venv ($spec)" >&2
     python3 -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[test,vcenter]'
-    touch .venv/.installed
+    .venv/bin/python -m pip install -q -e "$spec"
+    touch "$marker" .venv/.installed-runtime  # the test level includes the runtime
 fi
 
 if $with_tests; then

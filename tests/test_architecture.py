@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import validator.errors
 
@@ -107,9 +110,37 @@ def test_every_exception_class_is_drawn_in_the_hierarchy() -> None:
     assert {"ValidatorError", "UsageError", "ReportFormatError", "LabHostError"} <= drawn
 
 
-def test_public_api_names_resolve() -> None:
-    import validator
+def test_public_api_names_are_the_defining_modules_objects() -> None:
+    """Each name of ``validator.__all__``, loaded on first use in a fresh interpreter, is the very object its
+    module defines (what the type checker sees), ``from validator import *`` gives them all, and an unknown
+    name is an AttributeError."""
+    probe = (
+        "import importlib, json, validator\n"
+        "exports = validator._EXPORTS\n"
+        "same = {n: getattr(validator, n) is getattr(importlib.import_module(m), n) for n, m in exports.items()}\n"
+        "star = {}\n"
+        "exec('from validator import *', star)\n"
+        "try:\n"
+        "    validator.no_such_name\n"
+        "    unknown = 'resolved'\n"
+        "except AttributeError as exc:\n"
+        "    unknown = str(exc)\n"
+        "print(json.dumps({'all': validator.__all__, 'exports': sorted(exports), 'same': same,\n"
+        "                  'star': sorted(k for k in star if not k.startswith('__')), 'unknown': unknown}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    found = json.loads(done.stdout)
+    assert sorted(found["all"]) == found["exports"] == found["star"]
+    assert found["same"] and all(found["same"].values()), found["same"]
+    assert found["unknown"] == "module 'validator' has no attribute 'no_such_name'"
+    assert {"validate", "load_inventory", "load_report", "RunOptions", "Report"} <= set(found["all"])
 
-    for name in validator.__all__:
-        assert getattr(validator, name) is not None, name
-    assert callable(validator.validate) and callable(validator.load_report) and callable(validator.load_inventory)
+
+def test_no_package_archive_is_committed() -> None:
+    """Third-party tools come from the registry through pyproject.toml's extras, never as committed archives."""
+    listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, cwd=ROOT, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    archives = [name for name in listed.stdout.decode().split("\0")
+                if name.endswith((".whl", ".egg", ".tar.gz", ".tgz", ".zip"))]
+    assert archives == []

@@ -171,23 +171,53 @@ def test_vmk_disabled_fires_and_silent() -> None:
     assert vmk_disabled(make_cluster(2), []) == []
 
 
+def test_service_tags_match_without_case() -> None:
+    vmk0 = make_vmk("vmk0", "10.0.0.11/24", netstack=DEFAULT_NETSTACK, tags=("vmotion",), mtu=1500)
+    host = make_host("esx01", [make_vmk("vmk1", tags=("VMOTION",))], other_vmks=[vmk0])
+    assert [(f.check, f.vmk) for f in vmotion_tag_on_default([host], [])] == [("vmotion_tag_on_default", "vmk0")]
+    assert extra_services([host], []) == []
+
+
 # --- mtu_consistency -------------------------------------------------------------------------------------
 
 
 def test_mtu_consistency_mixed_mtus() -> None:
     hosts = make_cluster(3)
     hosts[2] = make_host("esx03", [make_vmk("vmk1", "198.19.3.11/24", mtu=1500)], gateway="198.19.3.1")
-    f = only(mtu_consistency(hosts, []))
-    assert (f.check, f.severity, f.host, f.vmk) == ("mtu_consistency", Severity.WARNING, None, None)
-    assert "MTU 1500 on esx03:vmk1" in f.message
-    assert "MTU 9000 on esx01:vmk1, esx02:vmk1" in f.message
+    summary, odd = mtu_consistency(hosts, [])
+    assert (summary.check, summary.severity, summary.host, summary.vmk) == (
+        "mtu_consistency", Severity.WARNING, None, None)
+    assert "MTU 1500 on esx03:vmk1" in summary.message
+    assert "MTU 9000 on esx01:vmk1, esx02:vmk1" in summary.message
+    assert (odd.check, odd.severity, odd.host, odd.vmk) == ("mtu_consistency", Severity.WARNING, "esx03", "vmk1")
+    assert odd.message == "esx03:vmk1 has MTU 1500 while 2 of 3 vMotion vmks use MTU 9000"
+
+
+def test_mtu_consistency_names_every_vmk_outside_the_majority() -> None:
+    hosts = make_cluster(5, 2)
+    hosts[1] = make_host("esx02", [make_vmk("vmk1", "198.19.1.12/24", mtu=1500),
+                                   make_vmk("vmk2", "198.19.2.12/24", mtu=9000)])
+    hosts[4] = make_host("esx05", [make_vmk("vmk1", "198.19.1.15/24", mtu=8000),
+                                   make_vmk("vmk2", "198.19.2.15/24", mtu=1500)])
+    findings = mtu_consistency(hosts, [])
+    assert [(f.host, f.vmk) for f in findings] == [(None, None), ("esx02", "vmk1"), ("esx05", "vmk1"),
+                                                  ("esx05", "vmk2")]
+    assert findings[3].message == "esx05:vmk2 has MTU 1500 while 7 of 10 vMotion vmks use MTU 9000"
+
+
+def test_mtu_consistency_a_tie_goes_to_the_larger_mtu() -> None:
+    hosts = make_cluster(4)
+    hosts[0] = make_host("esx01", [make_vmk(mtu=1500)])
+    hosts[3] = make_host("esx04", [make_vmk("vmk1", "198.19.1.14/24", mtu=1500)])
+    assert [(f.host, f.vmk) for f in mtu_consistency(hosts, []) if f.host] == [("esx01", "vmk1"), ("esx04", "vmk1")]
 
 
 def test_mtu_consistency_many_vmks_are_abbreviated() -> None:
     hosts = make_cluster(20)
     hosts[0] = make_host("esx01", [make_vmk(mtu=1500)])
-    f = only(mtu_consistency(hosts, []))
-    assert "+9 more" in f.message  # 19 vmks at 9000: ten named
+    summary, odd = mtu_consistency(hosts, [])
+    assert "+9 more" in summary.message  # 19 vmks at 9000: ten named
+    assert (odd.host, odd.vmk) == ("esx01", "vmk1")
 
 
 def test_mtu_consistency_no_jumbo_is_info() -> None:
@@ -348,28 +378,60 @@ def test_run_checks_crashing_check_becomes_finding() -> None:
 def test_register_refuses_duplicates() -> None:
     registry: dict[str, checks.Check] = {}
     chk = FunctionCheck("x", rtt.func)
-    register(chk, registry=registry)
-    register(chk, registry=registry)  # same object: fine
+    assert register(chk, registry=registry) is chk
+    assert register(chk, registry=registry) is chk  # same object: fine
     with pytest.raises(ValueError, match="already registered"):
         register(FunctionCheck("x", rtt.func), registry=registry)
-    register(FunctionCheck("x", gateway.func), registry=registry, replace=True)
+    assert registry == {"x": chk}
+    replacement = FunctionCheck("x", gateway.func)
+    register(replacement, registry=registry, replace=True)
+    assert registry == {"x": replacement}
+    found = run_checks([make_host("esx01", gateway=None)], [], ["x"], registry=registry)
+    assert [(f.check, f.host) for f in found] == [("gateway", "esx01")]  # the replacement is what runs
 
 
-def test_function_check_is_callable_and_described() -> None:
-    assert rtt.name == "rtt"
-    assert "150 ms" in rtt.description
-    assert rtt([], []) == rtt.run([], [])
+def test_function_check_passes_the_settings_to_a_function_that_takes_them() -> None:
+    a, b = make_cluster(2)
+    pairs = [make_pair(a, "vmk1", b, "vmk1", rtt_min_ms=120.0, rtt_avg_ms=125.0, rtt_max_ms=130.0)]
+    assert rtt.name == "rtt" and "150 ms" in rtt.description
+    assert rtt.takes_settings
+    assert rtt.run([a, b], pairs, CheckSettings()) == []  # 120 ms is within the default 150 ms
+    strict = CheckSettings(max_rtt_ms=100)
+    assert [f.host for f in rtt.run([a, b], pairs, strict)] == ["esx01"]
+    assert rtt([a, b], pairs, settings=strict) == rtt.run([a, b], pairs, strict)
+    assert [f.check for f in run_checks([a, b], pairs, ["rtt"], settings=strict)] == ["rtt"]
+
+
+def test_function_check_of_two_arguments_runs_without_the_settings() -> None:
+    seen: list[int] = []
+
+    def count(hosts: list[HostInfo], pairs: list[object]) -> list[Finding]:
+        """Counts hosts."""
+        seen.append(len(hosts))
+        return [Finding(check="count", severity=Severity.INFO, message=str(len(hosts)))]
+
+    chk = FunctionCheck("count", count)
+    assert not chk.takes_settings and chk.description == "Counts hosts."
+    assert [f.message for f in chk.run(make_cluster(3), [], CheckSettings(max_rtt_ms=1))] == ["3"]
+    assert seen == [3]
 
 
 PLUGIN = '''
 from validator.models import Finding, Severity
 
-class LabelCheck:
+class LabelCheck:  # the two-argument run of earlier releases
     name = "label"
     description = "every host gets a label"
 
     def run(self, hosts, pairs):
         return [Finding(check=self.name, severity=Severity.INFO, message="hi", host=h.name) for h in hosts]
+
+class LimitCheck:
+    name = "limit"
+    description = "names the RTT limit it was given"
+
+    def run(self, hosts, pairs, settings):
+        return [Finding(check=self.name, severity=Severity.INFO, message=f"limit {settings.max_rtt_ms:g}")]
 
 def counter(hosts, pairs):
     """Counts hosts."""
@@ -385,6 +447,7 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     group = checks.ENTRY_POINT_GROUP
     eps = [
         EntryPoint("label", "vmv_plugin:LabelCheck", group),
+        EntryPoint("limit", "vmv_plugin:LimitCheck", group),
         EntryPoint("count", "vmv_plugin:counter", group),
         EntryPoint("broken", "vmv_plugin_missing:thing", group),
         EntryPoint("junk", "vmv_plugin:NOT_A_CHECK", group),
@@ -394,13 +457,14 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = dict(CHECKS)
     errors: dict[str, str] = {}
     added = load_entry_points(eps, registry=registry, errors=errors)
-    assert added == ["label", "count"]
+    assert added == ["label", "limit", "count"]
     assert set(errors) == {"broken", "junk", "rtt"}
     assert "ModuleNotFoundError" in errors["broken"]
     assert registry["rtt"] is CHECKS["rtt"]
     assert registry["count"].description == "Counts hosts."
-    findings = run_checks([make_host("esx01")], [], ["label", "count"], registry=registry)
-    assert [(f.check, f.message) for f in findings] == [("label", "hi"), ("count", "1")]
+    findings = run_checks([make_host("esx01")], [], ["label", "limit", "count"], registry=registry,
+                          settings=CheckSettings(max_rtt_ms=42))
+    assert [(f.check, f.message) for f in findings] == [("label", "hi"), ("limit", "limit 42"), ("count", "1")]
 
 
 def test_selected_plugin_that_failed_to_load(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -467,3 +531,13 @@ def test_expected_mtu_flags_each_vmk_that_differs() -> None:
         "esx02:vmk1 has MTU 1500, expected 9000",
     ]
     assert all(f.severity is Severity.WARNING for f in findings)
+
+
+def test_expected_mtu_replaces_the_majority_per_vmk() -> None:
+    hosts = make_cluster(3)
+    hosts[0] = make_host("esx01", [make_vmk(mtu=1500)])
+    findings = mtu_consistency(hosts, [], settings=CheckSettings(expected_mtu=9000))
+    assert [(f.host, f.message) for f in findings] == [
+        (None, "vMotion vmks use 2 different MTUs: MTU 1500 on esx01:vmk1; MTU 9000 on esx02:vmk1, esx03:vmk1"),
+        ("esx01", "esx01:vmk1 has MTU 1500, expected 9000"),
+    ]

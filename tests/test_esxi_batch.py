@@ -168,22 +168,39 @@ def test_parallel_chains_run_in_order_within_a_job(shell: Shell) -> None:
     assert tmp_leftovers(shell) == []
 
 
-def test_parallel_is_really_parallel(shell: Shell) -> None:
-    batch = b.build_parallel({f"s{i}": "sleep 0.3; echo done" for i in range(8)}, 8)
-    start = time.monotonic()
-    outputs = run_batch(shell, batch)
-    elapsed = time.monotonic() - start
-    assert all(outputs[f"s{i}"] == b.CommandOutput("done\n", 0) for i in range(8))
-    assert elapsed < 1.0, f"8 sleeps of 0.3 s in one wave took {elapsed:.2f} s"
+def wait_for(condition: str, *, tries: int = 600) -> str:
+    """Shell text that waits until ``condition`` holds (checked every 50 ms, at most ``tries`` times) and
+    prints ``met`` or, if it never did, ``not met``: the tests assert the event, never a duration."""
+    return (f"n=0; while ! {condition} && [ $n -lt {tries} ]; do sleep 0.05; n=$((n+1)); done; "
+            f"if {condition}; then echo met; else echo 'not met'; fi")
 
 
-def test_parallel_width_bounds_the_jobs_at_once(shell: Shell) -> None:
-    batch = b.build_parallel({f"s{i}": "sleep 0.3" for i in range(6)}, 2)
-    start = time.monotonic()
-    outputs = run_batch(shell, batch)
-    elapsed = time.monotonic() - start
-    assert len(outputs) == 6
-    assert elapsed >= 0.85, f"6 sleeps of 0.3 s, 2 at a time, took only {elapsed:.2f} s"
+def test_parallel_is_really_parallel(shell: Shell, tmp_path: Path) -> None:
+    """Each of 8 jobs waits for all 8 to have started: only 8 jobs running at once can all meet."""
+    started = tmp_path / "started"
+    started.mkdir()
+    job = f'mkdir "{started}/$$"; ' + wait_for(f'[ "$(ls "{started}" | wc -l)" -ge 8 ]')
+    outputs = run_batch(shell, b.build_parallel({f"s{i}": job for i in range(8)}, 8))
+    assert [outputs[f"s{i}"] for i in range(8)] == [b.CommandOutput("met\n", 0)] * 8
+
+
+def test_parallel_width_bounds_the_jobs_at_once(shell: Shell, tmp_path: Path) -> None:
+    """Width 2: the first two jobs run together (each waits for the other), and no job ever sees more than
+    2 running, at its start or at its end."""
+    slots, met = tmp_path / "slots", tmp_path / "met"
+    slots.mkdir()
+    met.mkdir()
+    count = f'ls "{slots}" | wc -l'
+
+    def job(meet: bool) -> str:  # a running job holds a slot; the first two also meet (their marks stay)
+        middle = f'mkdir "{met}/$$"; ' + wait_for(f'[ "$(ls "{met}" | wc -l)" -ge 2 ]') + "; " if meet else ""
+        return f'mkdir "{slots}/$$"; {count}; {middle}{count}; rmdir "{slots}/$$"'
+
+    commands = {f"s{i}": job(meet=i < 2) for i in range(6)}
+    outputs = run_batch(shell, b.build_parallel(commands, 2))
+    seen = {name: outputs[name].stdout.split() for name in commands}
+    assert all(int(n) <= 2 for lines in seen.values() for n in lines if n.isdigit()), seen
+    assert seen["s0"][1] == seen["s1"][1] == "met", seen
 
 
 def test_parallel_waves_are_bounded(shell: Shell, tmp_path: Path) -> None:
@@ -206,14 +223,17 @@ def test_parallel_prints_each_job_when_it_ends(shell: Shell) -> None:
         assert result.stdout.index(f"-end t{i} rc=0\n") < result.stdout.index(f"@@vmv-{batch.nonce}-done t{i}\n")
 
 
-def test_parallel_slides_its_window(shell: Shell) -> None:
-    """A long job does not hold back the next ones: a slot is refilled as soon as a job ends."""
-    commands = {"long": "sleep 1.2"} | {f"s{i}": "sleep 0.2" for i in range(4)}
-    start = time.monotonic()
+def test_parallel_slides_its_window(shell: Shell, tmp_path: Path) -> None:
+    """A long job does not hold back the next ones: a slot is refilled as soon as a job ends, so with width 2
+    the four short jobs all finish while the long one is still running (it waits for them)."""
+    done = tmp_path / "done"
+    done.mkdir()
+    commands = {"long": wait_for(f'[ "$(ls "{done}" | wc -l)" -ge 4 ]')} | {
+        f"s{i}": f'mkdir "{done}/s{i}"' for i in range(4)
+    }
     outputs = run_batch(shell, b.build_parallel(commands, 2))
-    elapsed = time.monotonic() - start
-    assert len(outputs) == 5
-    assert elapsed < 2.0, f"waves would take 1.2 + 0.2 + 0.2 s and more; took {elapsed:.2f} s"
+    assert outputs["long"] == b.CommandOutput("met\n", 0)
+    assert all(outputs[f"s{i}"].exit_status == 0 for i in range(4))
 
 
 def _stream(shell: Shell, batch: b.Batch) -> subprocess.Popen[bytes]:

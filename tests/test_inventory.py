@@ -35,6 +35,15 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def test_ssh_alone_is_valid_when_vcenter_supplies_the_hosts(tmp_path: Path) -> None:
+    path = write(tmp_path, '[ssh]\nusername = "root"\nport = 2222\n\n[checks]\nmax_rtt_ms = 80\n')
+    inv = load_inventory(path, hosts_from_vcenter=True)
+    assert inv.hosts == () and inv.vcenter is None
+    assert inv.ssh.port == 2222 and inv.check_settings.max_rtt_ms == 80
+    with pytest.raises(InventoryError, match=r"at least one host is required \(or a \[vcenter\] table, or --vcenter\)"):
+        load_inventory(path)
+
+
 def test_documented_shape_loads(tmp_path: Path) -> None:
     inv = load_inventory(write(tmp_path, GOOD))
     assert [h.target.name for h in inv.hosts] == ["esx01", "esx02"]

@@ -1,20 +1,21 @@
 """Command line: ``vmotion-validator validate|discover|report|demo|checks|lab``; a thin caller of the API.
 
 Exit codes: 0 every pair passed, 1 any pair failed or errored (or nothing could be validated), 2 bad usage,
-a bad inventory, an unreadable report or a vCenter that cannot be used, 3 incomplete (one of several vCenters
-could not be read), 130 interrupted.
+a bad inventory, an unreadable report, a vCenter that cannot be used or a Python module that is not installed,
+3 incomplete (one of several vCenters could not be read), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with debug_logging(getattr(args, "debug", False)):
+            return int(args.func(args))
     except (InventoryError, UsageError, ReportFormatError, VCenterError) as exc:
         print(f"vmotion-validator: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -65,6 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vmotion-validator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as exc:
+        print(f"vmotion-validator: error: {missing_module(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def missing_module(exc: ModuleNotFoundError) -> str:
+    """One line for a module that is not installed: which one, and how to get it."""
+    name = exc.name or "a module"
+    return (f"the Python module {printable(name)!r} is not installed; reinstall vmotion-validator with its "
+            "dependencies (pip install . in its source tree)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,6 +248,13 @@ def prepare_output(output: Path | None) -> None:
         raise UsageError(f"-o {output}: directory is not writable")
 
 
+def load_cli_inventory(args: argparse.Namespace) -> Inventory | None:
+    """``-i INVENTORY`` if given; with ``--vcenter`` its ``[[hosts]]`` are optional (vCenter supplies them)."""
+    if args.inventory is None:
+        return None
+    return load_inventory(args.inventory, hosts_from_vcenter=bool(args.vcenter))
+
+
 def vcenter_settings(args: argparse.Namespace, inventory: Inventory | None) -> VCenterSettings | None:
     """The vCenter settings of the inventory's [vcenter] table overridden by the options; None: no vCenter."""
     from validator.vcenter.settings import settings_from_cli
@@ -270,7 +289,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from validator.vcenter.run import discover_vcenter
     from validator.vcenter.table import discovery_text
 
-    inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    inventory = load_cli_inventory(args)
     settings = vcenter_settings(args, inventory)
     if settings is None:
         raise UsageError("discover needs --vcenter HOST[:PORT] (or an inventory with a [vcenter] table)")
@@ -291,7 +310,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.inventory is None and not args.vcenter:
         raise UsageError("validate needs -i INVENTORY or --vcenter HOST[:PORT]")
-    inventory = load_inventory(args.inventory) if args.inventory is not None else None
+    inventory = load_cli_inventory(args)
     if wants_several(args, inventory):
         return validate_several(args, inventory)
     settings = vcenter_settings(args, inventory)
@@ -305,7 +324,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     baseline = load_report(args.baseline) if args.baseline is not None else None
     prepare_output(args.output)
     options = run_options(args, via)
-    set_debug(args.debug)
     password = getpass.getpass(f"SSH password for {inventory.ssh.username}: ") if args.ask_password else None
     progress, display = progress_display(args.quiet)
     try:
@@ -335,14 +353,28 @@ def write_interrupted(report: Report, args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED
 
 
-def set_debug(debug: bool) -> None:
-    """``--debug``: the SSH library's log on stderr; otherwise it never reaches the terminal."""
-    if debug:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        root = logging.getLogger()
-        root.addHandler(handler)
-        root.setLevel(logging.DEBUG)
+@contextlib.contextmanager
+def debug_logging(debug: bool) -> Iterator[None]:
+    """``--debug``: the SSH library's log on stderr while the command runs; otherwise it never reaches the
+    terminal. The handler goes when the command ends, so a transport thread that logs later (its EOF) writes
+    nowhere rather than into a stream that may be closed by then."""
+    if not debug:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
 def validate_from_vcenter(
     args: argparse.Namespace, inventory: Inventory | None, settings: VCenterSettings, via: str
 ) -> int:
@@ -413,7 +445,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError("demo --via api needs --vcenter (the simulator relays the probes)")
     formats = output_formats(args)
     prepare_output(args.output)
-    set_debug(args.debug)
     progress, display = progress_display(args.quiet)
     try:
         outcome = run_demo(args.topology or default_topology(), args.state, run_options(args, via), progress,

@@ -82,19 +82,26 @@ class Inventory:
     vcenters: tuple[VCenterEntry, ...] = ()  # every [vcenter] / [[vcenter]] table (validator.vcenter.targets)
 
 
-def load_inventory(path: str | Path) -> Inventory:
-    """Read, parse and validate an inventory file."""
+def load_inventory(path: str | Path, *, hosts_from_vcenter: bool = False) -> Inventory:
+    """Read, parse and validate an inventory file.
+
+    ``hosts_from_vcenter``: a vCenter given elsewhere (``--vcenter``) supplies the hosts, so an inventory of
+    ``[ssh]`` (and ``[checks]``) alone is valid.
+    """
     path = Path(path)
     text = read_user_file(path, InventoryError, "inventory")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f"{path}: TOML syntax error: {exc}") from None
-    return parse_inventory(data, path)
+    return parse_inventory(data, path, hosts_from_vcenter=hosts_from_vcenter)
 
 
-def parse_inventory(data: Mapping[str, Any], path: Path) -> Inventory:
-    """Validate already-parsed TOML data (pure; ``path`` names the file in errors)."""
+def parse_inventory(data: Mapping[str, Any], path: Path, *, hosts_from_vcenter: bool = False) -> Inventory:
+    """Validate already-parsed TOML data (pure; ``path`` names the file in errors).
+
+    Hosts are required unless vCenter supplies them: a ``[vcenter]`` table, or ``hosts_from_vcenter``.
+    """
     _reject_unknown(data, _TOP_KEYS, path, "")
     raw_ssh = data.get("ssh", {})
     if not isinstance(raw_ssh, Mapping):
@@ -106,9 +113,12 @@ def parse_inventory(data: Mapping[str, Any], path: Path) -> Inventory:
     check_settings = _parse_checks(data.get("checks", {}), path)
     vcenters = _parse_vcenters(data["vcenter"], path) if "vcenter" in data else ()
     vcenter = vcenters[0].settings if isinstance(data.get("vcenter"), Mapping) else None
-    raw_hosts = data.get("hosts", [] if vcenters else None)
-    if not isinstance(raw_hosts, list) or (not raw_hosts and not vcenters):
-        raise InventoryError(f"{path}: [[hosts]]: at least one host is required (or a [vcenter] table)")
+    hosts_optional = bool(vcenters) or hosts_from_vcenter
+    raw_hosts = data.get("hosts", [] if hosts_optional else None)
+    if not isinstance(raw_hosts, list) or (not raw_hosts and not hosts_optional):
+        raise InventoryError(
+            f"{path}: [[hosts]]: at least one host is required (or a [vcenter] table, or --vcenter)"
+        )
     hosts: list[InventoryHost] = []
     seen_names: dict[str, int] = {}
     seen_targets: dict[tuple[str, int], str] = {}

@@ -294,61 +294,6 @@ def pair_id(pair: PairResult) -> str:
     return name + ("[ipv6]" if p.family is Family.IPV6 else "")
 
 
-def _indented(text: str) -> list[str]:
-    from reports.view import printable
-
-    return ["    " + line for line in printable(text.rstrip(), keep_newlines=True).splitlines()] or ["    (empty)"]
-
-
-def pair_failure_text(pair: PairResult) -> str:
-    """Why a pair failed: its line as the reports word it, the measured facts, then the raw output."""
-    from reports.view import pair_line, printable
-
-    facts = [f"status {pair.status.value}", pair.plan.family.value]
-    if pair.mtu_tested is not None:
-        facts.append(f"DF tested at MTU {pair.mtu_tested}" + ("" if pair.mtu_ok is None else
-                                                              (" passed" if pair.mtu_ok else " lost")))
-    if pair.max_mtu is not None:
-        facts.append(f"largest MTU that passes {pair.max_mtu}")
-    if pair.loss_pct is not None:
-        facts.append(f"loss {pair.loss_pct:g}%")
-    if pair.routed is not None:
-        by = f" (by {pair.routed_by})" if pair.routed_by else ""
-        facts.append(("routed" if pair.routed else "not routed") + by)
-    lines = [printable(pair_line(pair)), ", ".join(facts)]
-    for key, text in pair.raw.items():
-        lines.append(f"raw output ({printable(key)}):")
-        lines.extend(_indented(text))
-    if not pair.raw:
-        lines.append("raw output: none kept")
-    return "\n".join(lines)
-
-
-def finding_line(finding: Finding, *, severity: bool = True) -> str:
-    """``error: esx06: no IPv4 default gateway ...`` (the host and vmk named once), printable."""
-    from reports.view import printable
-
-    where = ":".join(x for x in (finding.host, finding.vmk) if x)
-    message = printable(finding.message)
-    if where and not message.startswith(where):
-        message = f"{where}: {message}"
-    return f"{finding.severity.value}: {message}" if severity else message
-
-
-def check_failure_text(name: str, description: str, findings: Sequence[Finding]) -> str:
-    """Why a check failed: what it checks, then its findings, errors first."""
-    from reports.view import printable
-    from validator.models import Severity
-
-    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-    lines = [f"check {printable(name)}: {errors} error finding(s)"]
-    if description:
-        lines.append(f"({printable(description)})")
-    lines += ["  " + finding_line(f) for f in sorted(findings, key=lambda f: order[f.severity])]
-    return "\n".join(lines)
-
-
 class VMotionCollector(pytest.Collector):
     """``vmotion``: the pairs and checks of the session's report."""
 
@@ -402,6 +347,7 @@ class PairItem(pytest.Item):
         self.pair = pair
 
     def runtest(self) -> None:
+        from reports.view import pair_failure_text
         from validator.models import PairStatus
 
         pair = self.pair
@@ -464,6 +410,7 @@ class CheckItem(pytest.Item):
         self.description = description
 
     def runtest(self) -> None:
+        from reports.view import check_failure_text, finding_line
         from validator.models import Severity
 
         for finding in self.findings:
@@ -498,7 +445,7 @@ class _SessionPlugin:
         report = self.source.made
         if report is None:
             return
-        from reports.view import summary_line
+        from reports.view import finding_line, summary_line
         from validator.models import Severity
 
         tr = terminalreporter

@@ -47,8 +47,9 @@ SCRIPT_SHELL = "/bin/sh -s"
 IDLE_WAKE_SECONDS = 1.0
 
 # paramiko logs failed handshakes with tracebacks; they reach the terminal only when logging is configured
-# (the CLI's --debug), never through Python's last-resort handler
-logging.getLogger("paramiko").addHandler(logging.NullHandler())
+# (the CLI's --debug), never through Python's last-resort handler; one such handler however often this is imported
+if not any(isinstance(h, logging.NullHandler) for h in logging.getLogger("paramiko").handlers):
+    logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 # paramiko checks every packet's MAC with a byte-by-byte Python loop (paramiko.util.constant_time_bytes_eq),
 # a third of the validator's CPU while results stream in; the standard library's constant-time compare does

@@ -56,14 +56,6 @@ def write_inventory(folder: Path, ports: dict[str, int]) -> Path:
     return inventory
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:], root.level = handlers, level
-
-
 @pytest.mark.parametrize("debug", [False, True])
 def test_silent_and_stalled_listeners_are_unreachable(
     listeners: dict[str, int], tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
@@ -72,8 +64,11 @@ def test_silent_and_stalled_listeners_are_unreachable(
     monkeypatch.setenv("VMV_TEST_NO_PASSWORD", "not-a-real-password")
     inventory = write_inventory(tmp_path, listeners)
     out = tmp_path / "out"
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     code = main(["validate", "-i", str(inventory), "-o", str(out), "-q", *(["--debug"] if debug else [])])
     _, err = capfd.readouterr()
+    assert (root.handlers, root.level) == (handlers, level)  # --debug's handler ends with the command
     assert code == 1
     hosts = {h["name"]: h for h in json.loads((out / "report.json").read_text())["hosts"]}
     assert hosts["silent"]["status"] == "unreachable"

@@ -65,6 +65,15 @@ def test_one_run_writes_every_format_and_they_agree(demo_run: dict[str, object])
     assert str(demo_run["out"]).startswith("vMotion validation:")  # the table still goes to stdout
 
 
+def test_report_prints_the_same_table_as_validate(demo_run: dict[str, object],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``report DIR/report.json`` re-renders exactly the table the validation printed."""
+    saved = Path(str(demo_run["dir"])) / "report.json"
+    code, out, _ = run_cli(["report", str(saved), "--format", "table", "--width", "100"], capsys)
+    assert code == 0
+    assert "Findings" in out and out == demo_run["out"]
+
+
 def test_every_verdict_matches_ground_truth(demo_lab: Lab, demo_run: dict[str, object]) -> None:
     report = json.loads((Path(str(demo_run["dir"])) / "report.json").read_text())
     mismatches = compare_with_ground_truth(Report.from_dict(report), load_ground_truth(demo_lab.ground_truth))

@@ -20,6 +20,7 @@ from checks.vmotion_tag_on_default import vmotion_tag_on_default
 from tests.factories import make_host, make_vmk
 from validator.models import (
     DEFAULT_NETSTACK,
+    CheckSettings,
     ConnectionState,
     HostInfo,
     LockdownMode,
@@ -47,12 +48,12 @@ def host(name: str = "esx01", cluster: str | None = "C", **facts: object) -> Hos
 @pytest.mark.parametrize("name", VC_CHECKS)
 def test_registered_and_silent_without_vcenter(name: str) -> None:
     plain = [make_host("esx01"), make_host("esx02", [make_vmk("vmk1", "198.19.2.11/24")])]
-    assert CHECKS[name].run(plain, []) == []
+    assert CHECKS[name].run(plain, [], CheckSettings()) == []
 
 
 @pytest.mark.parametrize("name", VC_CHECKS)
 def test_silent_on_a_good_host(name: str) -> None:
-    assert CHECKS[name].run([host()], []) == []
+    assert CHECKS[name].run([host()], [], CheckSettings()) == []
 
 
 def test_host_state_checks() -> None:
