@@ -667,7 +667,40 @@ def _gateway_mtu(host: HostInfo, vmk: Vmk, family: Family) -> tuple[StepKey, Mak
     )
 
 
+def _on_migration_mtu(facts: _Facts, f: Finding, host: HostInfo | None, vmk: Vmk | None) -> Steps:
+    if f.host is None:
+        return []
+    summary = (f"{f.message}: give the vMotion vmks (and their switches) of both sides the same MTU, whichever the "
+               "migration network is built for")
+    return [_manual(("migration-mtu", f.host, f.vmk), summary,
+                    Owner.VCENTER, f.host, f.vmk,
+                    checks=("esxcli network ip interface list shows each vmk's MTU on both sides",))]
+
+
+def _on_migration_family(facts: _Facts, f: Finding, host: HostInfo | None, vmk: Vmk | None) -> Steps:
+    return [_manual(("migration-family", f.host), f"{f.message}: give the vMotion vmks of one side an address of a "
+                                                  "family the other side uses (IPv4 or IPv6)",
+                    Owner.VCENTER, f.host)]
+
+
+def _on_migration_networks(facts: _Facts, f: Finding, host: HostInfo | None, vmk: Vmk | None) -> Steps:
+    return [_manual(("migration-networks", f.host), f"{f.message}: create those port groups on the target host, or "
+                                                    "map the VMs to networks it has when migrating",
+                    Owner.VCENTER, f.host)]
+
+
+def _on_migration_vmotion(facts: _Facts, f: Finding, host: HostInfo | None, vmk: Vmk | None) -> Steps:
+    if host is not None:
+        return [_no_stack(host.name, host.netstack)]
+    return [_manual(("migration-vmotion", f.host), f"{f.message}: add a vMotion vmk on the vmotion stack to its hosts",
+                    Owner.VCENTER, f.host)]
+
+
 _FINDING_HANDLERS: dict[str, FindingHandler] = {
+    "migration_mtu": _on_migration_mtu,
+    "migration_family": _on_migration_family,
+    "migration_networks": _on_migration_networks,
+    "migration_vmotion": _on_migration_vmotion,
     "host_unreachable": _on_host_unreachable,
     "no_vmotion_vmks": _on_no_vmotion_vmks,
     "vmotion_tag_on_default": _on_tag_on_default,
