@@ -415,7 +415,8 @@ def _host_access(host: HostInfo) -> tuple[StepKey, Maker]:
             return NextStep(
                 action="reach-ssh", owner=Owner.NETWORK, host=host.name,
                 summary=f"{host.name}: SSH to {host.address} could not connect: "
-                        + ("start TSM-SSH on the host, or run with --enable-ssh (vCenter)" if refused
+                        + ("start TSM-SSH on the host, run with --enable-ssh, or probe with no SSH (--via api)"
+                           if refused
                            else "check that TSM-SSH runs and that port 22 is reachable from here (firewalls, routes)"),
                 powercli=(changes.ps_start_ssh(host.name),) if refused else (),
             )
@@ -430,8 +431,8 @@ def _start_ssh(host: str) -> tuple[StepKey, Maker]:
     def make() -> NextStep:
         return NextStep(
             action="start-ssh", owner=Owner.VCENTER, host=host,
-            summary=f"{host}: TSM-SSH is stopped: run with --enable-ssh (started for the run, stopped afterwards), "
-                    "or start it",
+            summary=f"{host}: TSM-SSH is stopped: probe with no SSH (--via api), run with --enable-ssh (started "
+                    "for the run, stopped afterwards), or start it",
             powercli=(changes.ps_start_ssh(host),),
         )
 
@@ -884,7 +885,7 @@ def _path_mtu_steps(facts: _Facts, plan: _Plan) -> list[tuple[StepKey, Maker]]:
             others = sorted({n for e in taken for n in e if n != hub})
             made.append((key, _path_mtu_maker(f"every routed path between {hub} and {' and '.join(others)}", pairs,
                                               f"the hop in front of {hub} (its router's uplink and the switch ports "
-                                              "toward it), which all these paths share")))
+                                              "toward it, which all these paths share)")))
         else:
             edge = next(iter(edges))
             pairs = edges.pop(edge)
