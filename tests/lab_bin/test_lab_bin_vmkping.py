@@ -330,9 +330,10 @@ def test_a_terminated_vmkping_ends_at_once_with_its_ping(net: topo.Topology) -> 
             str(BIN / "vmkping"), "-c", "60", "-i", "0.5", "-I", "vmk1", "++netstack=vmotion", "198.18.2.11"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
-    assert proc.stdout.readline().startswith(b"PING ")  # it runs, its ping is sending
-    proc.terminate()
-    assert proc.wait(timeout=10) == 143
+    with proc.stdout:
+        assert proc.stdout.readline().startswith(b"PING ")  # it runs, its ping is sending
+        proc.terminate()
+        assert proc.wait(timeout=10) == 143
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and b"198.18.2.11" in subprocess.run(
             ["ip", "netns", "exec", h.ns_vmotion, "ps", "-eo", "args"], capture_output=True, check=False).stdout:
