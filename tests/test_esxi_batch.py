@@ -479,3 +479,39 @@ def test_a_job_past_its_deadline_is_stopped_on_the_host_and_the_window_backs_off
     assert reader.progress.late == 4 and reader.progress.window == 2  # 4 -> 2 once, not 4 -> 1 (one job since)
     assert took < 30  # the sleeps were stopped, not waited for
     assert tmp_leftovers(shell) == []
+
+
+def test_a_host_whose_jobs_are_all_slow_together_is_waited_for(shell: Shell) -> None:
+    """Every job runs past its deadline, none is overtaken (nothing else ends first): a slow host, not a
+    wedged probe. They are waited for, up to stall_factor times their deadline, and none is marked late."""
+    from validator.esxi.stream import FrameReader
+
+    commands = {f"slow{k}": {"only": "sleep 3; echo done"} for k in range(3)}
+    batch = b.build_parallel(commands, 3, deadlines=dict.fromkeys(commands, 1), stall_factor=5)
+    result = shell.run(batch.script, timeout=60)
+    assert result.returncode == 0, result.stderr
+    reader = FrameReader(batch.nonce)
+    jobs = {job.tag: job for job in reader.feed(result.stdout)}
+    assert set(jobs) == set(commands)
+    assert not any(job.late for job in jobs.values())
+    assert all(job.frames[f"{tag}/only"].stdout == "done\n" for tag, job in jobs.items())
+    assert reader.progress.late == 0
+
+
+def test_a_wedged_job_overtaken_by_its_peers_is_stopped_at_its_deadline(shell: Shell) -> None:
+    """One job hangs while later jobs keep ending: it is stopped soon after its deadline (overtaken, and
+    longer than twice the host's recent jobs), long before the stall limit would stop it."""
+    from validator.esxi.stream import FrameReader
+
+    commands: dict[str, object] = {"hang": {"only": "sleep 60"}}
+    commands.update({f"quick{k}": {"only": "sleep 0.3; echo ok"} for k in range(8)})
+    batch = b.build_parallel(commands, 2, deadlines={"hang": 1}, stall_factor=50)  # type: ignore[arg-type]
+    started = time.monotonic()
+    result = shell.run(batch.script, timeout=90)
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    reader = FrameReader(batch.nonce)
+    jobs = {job.tag: job for job in reader.feed(result.stdout)}
+    assert jobs["hang"].late and not any(jobs[f"quick{k}"].late for k in range(8))
+    assert took < 30  # the stall limit (50 ticks) was not what stopped it
+    assert tmp_leftovers(shell) == []

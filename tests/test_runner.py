@@ -107,6 +107,7 @@ def test_a_hung_probe_costs_its_own_pair_only(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(probe, "DEADLINE_FACTOR", 0)
     monkeypatch.setattr(probe, "DEADLINE_SLACK", 3)  # ticks of the host's heartbeat, not a wall-clock wait here
+    monkeypatch.setattr(probe, "STALL_FACTOR", 1)  # alone in its retry, the hung probe is stopped at 3 ticks too
     fakes, inventory = build(tmp_path)
     fakes[0].hang("vmk2", "198.19.3.11")
     pairs_seen: list[str] = []

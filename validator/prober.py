@@ -29,6 +29,7 @@ SILENCE_FLOOR = 60.0  # seconds without a sign of life (a finished job, a heartb
 SILENCE_FACTOR = 4  # ... or this many times the slowest single job (hosts without a heartbeat)
 DEADLINE_FACTOR = 3.0  # a job's own deadline on the host: this many times its chain's upper bound ...
 DEADLINE_SLACK = 30.0  # ... plus this many seconds (a busy host's slow start)
+STALL_FACTOR = 2  # a host whose jobs are all slow together is waited for up to this many times their deadline
 VIA_SSH, VIA_API = PROBE_PATHS
 
 
@@ -109,6 +110,11 @@ def job_seconds(job: Job) -> float:
 def job_deadline(job: Job) -> int:
     """Whole seconds a job may run on the host, from its start there, before it is stopped."""
     return math.ceil(DEADLINE_FACTOR * job_seconds(job) + DEADLINE_SLACK)
+
+
+def stall_factor() -> int:
+    """How many times its deadline a job may run on a host whose jobs are all slow together."""
+    return STALL_FACTOR
 
 
 def silence_seconds(jobs: Mapping[str, Job]) -> float:

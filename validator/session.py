@@ -1,10 +1,13 @@
 """Run a streamed batch on one host and hand over each job's outcome the moment it is read.
 
 A session is judged by its host's progress, not by finished jobs: the script's heartbeat says every second
-how far it got, so a host that is slow but working is waited for however long it takes. A session ends
-early when the host goes silent (nothing read for ``silence`` seconds), when it keeps beating but no
-job ends although every job's own deadline (enforced on the host, counted in its heartbeats) has
-passed, when it prints more than a session may read, and on the cancel event (Ctrl-C). However it ends,
+how far it got, so a host that is slow but working is waited for however long it takes. When the heartbeat
+stops coming (a host so busy that its script is not scheduled), the host's SSH server is asked for a keepalive
+answer every :data:`KEEPALIVE_AFTER` seconds: a host that answers is busy, not gone, and is waited for (up to
+:data:`MAX_QUIET_FACTOR` times ``silence`` without a heartbeat). A session ends early when the host goes
+silent (neither its output nor its SSH server heard from for ``silence`` seconds), when it keeps beating but
+no job ends although every job's own limit (enforced on the host, counted in its heartbeats) has passed,
+when it prints more than a session may read, and on the cancel event (Ctrl-C). However it ends,
 every job that finished has been handed over, and :class:`SessionEnd` says why the others have no outcome
 (``timed_out``: the jobs the host stopped at their deadline). The remote work is stopped on every way out.
 """
@@ -20,12 +23,34 @@ from validator.errors import TransportError
 from validator.esxi import batch
 from validator.esxi.stream import FrameReader, JobOutput
 from validator.prober import EndKind, SessionEnd
-from validator.transport import Executor, StreamingExecutor, start_script
+from validator.transport import AnsweringStream, Executor, Stream, StreamingExecutor, start_script
 
 MAX_SESSION_BYTES = 64 * 1024 * 1024  # read from one host in one session, at most
 POLL_SECONDS = 0.5  # how often a waiting session looks at the cancel event (Ctrl-C: within a second)
 MAX_WINDOWS = 64  # changes of the host's window kept per session
 STUCK_MARGIN_BEATS = 30  # heartbeats past the longest deadline before a host that ends no job is given up
+KEEPALIVE_AFTER = 15.0  # seconds without a word from the host before its SSH server is asked whether it is there
+MAX_QUIET_FACTOR = 10  # a host whose SSH server answers may go this many times ``silence`` without a heartbeat
+
+
+class Liveness:
+    """When the host was last heard from: its output, or its SSH server answering a keepalive."""
+
+    def __init__(self, stream: Stream, now: float) -> None:
+        self.output_at = now
+        self.heard_at = now
+        self._stream = stream if isinstance(stream, AnsweringStream) else None
+        self._answered: threading.Event | None = None
+
+    def output(self, now: float) -> None:
+        self.output_at = self.heard_at = now
+
+    def poll(self, now: float) -> None:
+        """Note an answer that came; ask again once the host has been quiet for :data:`KEEPALIVE_AFTER`."""
+        if self._answered is not None and self._answered.is_set():
+            self.heard_at, self._answered = now, None
+        if self._stream is not None and self._answered is None and now - self.heard_at >= KEEPALIVE_AFTER:
+            self._answered = self._stream.keepalive()
 
 
 def run_jobs(
@@ -40,13 +65,14 @@ def run_jobs(
     cancel: threading.Event | None = None,
     max_bytes: int = MAX_SESSION_BYTES,
     deadlines: Mapping[str, int] | None = None,
+    stall_factor: int = 2,
 ) -> SessionEnd:
     """Run the command chains ``jobs`` (already validated) in one session; ``on_job`` gets each finished job
     (not those stopped at their ``deadlines``, seconds from their start on the host)."""
     width = min(concurrency, batch.MAX_PARALLEL)
     # a streaming executor runs the script in a process group of its own (sshd: a new session)
     script, nonce = batch.build_parallel(jobs, width, isolate=False, gates=gates, deadlines=deadlines,
-                                         own_group=isinstance(executor, StreamingExecutor))
+                                         own_group=isinstance(executor, StreamingExecutor), stall_factor=stall_factor)
     try:
         stream = start_script(executor, script, timeout=silence)
     except TransportError as exc:
@@ -58,8 +84,9 @@ def run_jobs(
     windows = [width]
     # the host's own deadlines bound how many of its heartbeats (its seconds: a loaded host's run slow) may
     # come without a job ending
-    stuck_after = max(deadlines.values(), default=0) + STUCK_MARGIN_BEATS if deadlines else None
-    quiet_since = time.monotonic()
+    stuck_after = stall_factor * max(deadlines.values(), default=0) + STUCK_MARGIN_BEATS if deadlines else None
+    liveness = Liveness(stream, time.monotonic())
+    max_quiet = MAX_QUIET_FACTOR * silence
     moved_at = 0  # the heartbeat count when a job last ended
 
     def end(kind: EndKind, message: str, noise: str = "") -> SessionEnd:
@@ -70,21 +97,24 @@ def run_jobs(
             if cancel is not None and cancel.is_set():
                 return end(EndKind.INTERRUPTED, "the run was interrupted", reader.noise)
             now = time.monotonic()
-            waited = now - quiet_since
-            if waited >= silence:
-                done = total - len(left)
-                return end(EndKind.SILENT, f"nothing from {host} for {silence:g} s, not even its heartbeat "
-                           f"({done} of {total} finished); session stopped", reader.noise)
+            liveness.poll(now)
+            done = total - len(left)
+            if now - liveness.heard_at >= silence:
+                return end(EndKind.SILENT, f"nothing from {host} for {silence:g} s, not even its heartbeat, and its "
+                           f"SSH server did not answer ({done} of {total} finished); session stopped", reader.noise)
+            if now - liveness.output_at >= max_quiet:
+                return end(EndKind.SILENT, f"no heartbeat from {host} for {max_quiet:g} s although its SSH server "
+                           f"answers ({done} of {total} finished); session stopped", reader.noise)
             if stuck_after is not None and reader.beats - moved_at >= stuck_after:
                 done = total - len(left)
                 return end(EndKind.SILENT, f"{host} ended no probe for {stuck_after} of its seconds although each "
                            f"probe's deadline had passed ({done} of {total} finished); session stopped", reader.noise)
-            chunk = stream.read(min(POLL_SECONDS, silence - waited))
+            chunk = stream.read(POLL_SECONDS)
             if chunk is None:
                 continue
             if not chunk:
                 return end(EndKind.ENDED, f"the session on {host} ended early", reader.noise)
-            quiet_since = time.monotonic()
+            liveness.output(time.monotonic())
             received += len(chunk)
             if received > max_bytes:
                 return end(EndKind.TOO_MUCH, f"{host} printed more than {max_bytes // 1048576} MiB; session stopped")

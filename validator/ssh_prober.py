@@ -25,6 +25,7 @@ from validator.prober import (
     StepOutput,
     job_deadline,
     silence_seconds,
+    stall_factor,
 )
 from validator.session import run_jobs
 from validator.transport import Executor
@@ -101,7 +102,7 @@ class SshProber:
         end = run_jobs(
             executor, scripts, host=host, concurrency=concurrency, silence=silence_seconds(jobs),
             on_job=on_frames, gates=(gate,) if gate else (), cancel=cancel,
-            deadlines={tag: job_deadline(jobs[tag]) for tag in scripts},
+            deadlines={tag: job_deadline(jobs[tag]) for tag in scripts}, stall_factor=stall_factor(),
         )
         if end.kind in (EndKind.FAILED, EndKind.ENDED, EndKind.SILENT):
             with self._lock:

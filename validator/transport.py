@@ -14,9 +14,10 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import paramiko
 
@@ -44,6 +45,8 @@ class Executor(Protocol):
 
 
 SCRIPT_SHELL = "/bin/sh -s"
+HANDSHAKE_SECONDS = 60.0  # once a host's banner came, key exchange and login may take this long (a busy host)
+KEEPALIVE_REQUEST = "keepalive@openssh.com"  # any global request with want-reply; OpenSSH answers even unknown ones
 IDLE_WAKE_SECONDS = 1.0
 
 # paramiko logs failed handshakes with tracebacks; they reach the terminal only when logging is configured
@@ -72,6 +75,15 @@ class Stream(Protocol):
 
     def close(self) -> None:
         """End the command: its remote processes are told to stop, then the session is closed."""
+        ...
+
+
+@runtime_checkable
+class AnsweringStream(Stream, Protocol):
+    """A stream whose host can be asked whether it is still there, whatever its command is doing."""
+
+    def keepalive(self) -> threading.Event:
+        """Ask the host (its SSH server); the event is set when it answers."""
         ...
 
 
@@ -153,6 +165,9 @@ class SshConnector:
         else:
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
         sock: socket.socket | None = None
+        # the TCP connection and the server's banner within connect_timeout: a host that is not there is known
+        # quickly; after the banner the host is working, and a busy one gets longer for the handshake and login
+        patience = handshake_seconds(settings)
         try:
             sock = open_socket(target, settings.connect_timeout)
             client.connect(
@@ -164,9 +179,10 @@ class SshConnector:
                 key_filename=str(settings.key_file) if settings.key_file else None,
                 allow_agent=settings.allow_agent and self._password is None,
                 look_for_keys=False,
-                timeout=settings.connect_timeout,
+                timeout=patience,
                 banner_timeout=settings.connect_timeout,
-                auth_timeout=settings.connect_timeout,
+                auth_timeout=patience,
+                transport_factory=_patient_transport(patience),
             )
         except Exception as exc:
             handshake = handshake_state(client.get_transport())
@@ -178,6 +194,22 @@ class SshConnector:
         # once a second is enough, and ten times fewer wake-ups per connection for the length of the run
         sock.settimeout(IDLE_WAKE_SECONDS)
         return SshExecutor(client, target, settings.command_timeout)
+
+
+def handshake_seconds(settings: SshSettings) -> float:
+    """How long key exchange and login may take once the server's banner came."""
+    return max(settings.connect_timeout, HANDSHAKE_SECONDS)
+
+
+def _patient_transport(handshake: float) -> Callable[..., paramiko.Transport]:
+    """A transport factory whose key exchange may take ``handshake`` seconds (paramiko's default is 15)."""
+
+    def factory(sock: socket.socket, **kwargs: Any) -> paramiko.Transport:
+        transport = paramiko.Transport(sock, **kwargs)
+        transport.handshake_timeout = handshake
+        return transport
+
+    return factory
 
 
 def open_socket(target: HostTarget, timeout: float) -> socket.socket:
@@ -211,15 +243,19 @@ def map_connect_error(
     if handshake == "no-banner" and not isinstance(exc, paramiko.AuthenticationException):
         return ConnectError(f"{where} accepted the connection but sent no SSH banner within {timeout} "
                             f"(not an SSH server, or a hung one)", target.name)
+    patience = f"{handshake_seconds(settings):g} s"
     if handshake is not None and not isinstance(exc, paramiko.BadHostKeyException | paramiko.AuthenticationException):
         return ConnectError(f"SSH handshake with {where} stalled after its banner ({handshake[:64]}); "
-                            f"gave up after {timeout}", target.name)
+                            f"gave up after {patience}", target.name)
     if isinstance(exc, paramiko.BadHostKeyException):
         return HostKeyError(
             f"host key for {where} CHANGED (got {exc.key.get_name()} {sha256_fingerprint(exc.key)}); "
             f"if the host was reinstalled, remove its line from {settings.known_hosts} and trust the new key",
             target.name,
         )
+    if isinstance(exc, paramiko.AuthenticationException) and "timeout" in str(exc).lower():
+        return ConnectError(f"login to {where} did not complete within {patience} (an overloaded host?)",
+                            target.name)
     if isinstance(exc, paramiko.AuthenticationException):
         return AuthError(f"authentication failed for {settings.username}@{where}", target.name)
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
@@ -313,6 +349,26 @@ class SshStream:
             return None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise TransportError(f"command on {self._host} failed: {exc}", self._host) from None
+
+    def keepalive(self) -> threading.Event:
+        """Send the SSH server a keepalive request that wants a reply (as OpenSSH's ServerAliveInterval does);
+        the event is set when any reply comes. A server that never answers leaves a thread waiting until the
+        connection closes."""
+        answered = threading.Event()
+        transport = self._channel.get_transport()
+        if transport is None:
+            return answered
+
+        def ask() -> None:
+            try:
+                transport.global_request(KEEPALIVE_REQUEST, wait=True)
+            except (paramiko.SSHException, OSError, EOFError):
+                return
+            if transport.is_active():
+                answered.set()
+
+        threading.Thread(target=ask, daemon=True, name=f"keepalive-{self._host}").start()
+        return answered
 
     def close(self) -> None:
         channel = self._channel

@@ -94,6 +94,7 @@ def test_a_host_frozen_half_way_keeps_its_finished_pairs_and_retries_the_rest_on
 
     monkeypatch.setattr(probe, "DEADLINE_FACTOR", 0)
     monkeypatch.setattr(probe, "DEADLINE_SLACK", 4)  # host ticks
+    monkeypatch.setattr(probe, "STALL_FACTOR", 1)  # a frozen probe alone in its session: stopped at 4 ticks too
     freezer = Freezer(lab, HUNG)
     done_by_hung: list[str] = []
 
@@ -119,6 +120,56 @@ def test_a_host_frozen_half_way_keeps_its_finished_pairs_and_retries_the_rest_on
     assert pace[HUNG].sessions == 2 and pace[HUNG].timed_out >= len(cut)
     others = [p for p in report.pairs if p.plan.src_host != HUNG]
     assert others and all(p.status is PairStatus.PASS for p in others)
+    assert leftovers(lab) == {}
+
+
+def test_a_host_whose_probe_script_is_starved_is_waited_for_while_its_ssh_server_answers(
+        lab: LabState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """esx03's probe script is stopped (SIGSTOP) for three times the silence limit while its sshd runs on:
+    the validator's keepalives are answered, so the session is waited for, not cut, and every pair passes
+    in that one session (no retry)."""
+    from validator import prober, session, validate
+    from validator.inventory import load_inventory
+    from validator.models import PairStatus
+    from validator.options import ProbeOptions, RunOptions
+    from validator.progress import ProgressEvent
+
+    starved = "esx03"
+    monkeypatch.setattr(prober, "SILENCE_FLOOR", 3.0)
+    monkeypatch.setattr(prober, "SILENCE_FACTOR", 0)  # 3 s without a word, whatever the probes' length
+    monkeypatch.setattr(session, "KEEPALIVE_AFTER", 1.0)
+    namespace = lab.host_ns(starved)
+    stopped: list[int] = []
+    seen = threading.Event()
+
+    def starve() -> None:
+        for pid in netns_pids([namespace])[namespace]:
+            if command_of(pid).endswith("sh -s"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.append(pid)
+
+    def progress(event: ProgressEvent) -> None:
+        if event.pair is not None and event.pair.plan.src_host == starved and not seen.is_set():
+            seen.set()
+            starve()
+            threading.Timer(9.0, thaw).start()
+
+    def thaw() -> None:
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    try:
+        report = validate(load_inventory(lab.inventory), password=lab.password(), progress=progress,
+                          options=RunOptions(ProbeOptions(concurrency=2), checks=()))
+    finally:
+        thaw()
+    assert stopped, "the probe script was found and stopped"
+    from_starved = [p for p in report.pairs if p.plan.src_host == starved]
+    assert from_starved and all(p.status is PairStatus.PASS for p in from_starved), \
+        [(p.status, p.detail) for p in from_starved]
+    assert {p.host: p.sessions for p in report.pacing}[starved] == 1  # waited for, not cut off and retried
     assert leftovers(lab) == {}
 
 

@@ -149,6 +149,7 @@ def build_parallel(
     gates: Collection[str] = (),
     own_group: bool = False,
     deadlines: Mapping[str, int] | None = None,
+    stall_factor: int = 2,
 ) -> Batch:
     """One script that runs the commands (or chains) as background jobs, at most ``max_parallel`` at a
     time, and prints each job's framed output as soon as the job ends, followed by a job marker
@@ -171,15 +172,20 @@ def build_parallel(
 
     Every tick the script reports its progress, ``@@vmv-<nonce>-beat <started> <finished> <late> <window>``
     (jobs started, jobs ended, jobs stopped at their deadline, the current window). ``deadlines`` gives a
-    job its own limit in ticks (seconds), counted from its start on the host (default: none): a job still
-    running then has its running step signalled (TERM), runs no further step and is marked
-    ``@@vmv-<nonce>-late <tag>`` before its done marker. The window adapts on the host: it halves when a job
-    is stopped late or took more than half its deadline (once per burst: only a job started after the last
-    back-off backs off again), and grows by one (up to ``max_parallel``) after a window's worth of jobs
-    that kept well within theirs.
+    job its own limit in ticks (seconds), counted from its start on the host (default: none). A job past it
+    is stopped only when the host is otherwise getting on: a job started no earlier than it has ended (it
+    was overtaken) and it has run more than :data:`PEER_FACTOR` times the host's recent longest job; a host
+    whose jobs are all slow together is waited for, up to ``stall_factor`` times the deadline. A stopped job
+    has its running step signalled (TERM), runs no further step and is marked ``@@vmv-<nonce>-late <tag>``
+    before its done marker. The window adapts on the host: it halves when a job is stopped late or took
+    more than half its deadline (once per burst: only a job started after the last back-off backs off
+    again), and grows by one (up to ``max_parallel``) after a window's worth of jobs that kept well within
+    theirs.
     """
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or not 1 <= max_parallel <= MAX_PARALLEL:
         raise CommandValueError(f"max_parallel must be an integer in 1..{MAX_PARALLEL}, got {max_parallel!r}")
+    if isinstance(stall_factor, bool) or not isinstance(stall_factor, int) or not 1 <= stall_factor <= 100:
+        raise CommandValueError(f"stall_factor must be an integer in 1..100, got {stall_factor!r}")
     nonce = _nonce(nonce)
     jobs = _jobs(commands)
     gate_frames = {step_tag(tag, gate) for tag in commands for gate in gates}
@@ -189,7 +195,7 @@ def build_parallel(
     limits = _deadlines(commands, deadlines or {})
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
     lines.append(f"n={len(jobs)} w={max_parallel} W={max_parallel} i=0 left={len(jobs)} now=0 run=0 fin=0 late=0"
-                 " ok=0 cut=-1 R='' P='' np=0")
+                 f" ok=0 cut=-1 R='' P='' np=0 D=0 B=-1 F={PEER_FACTOR} H={stall_factor}")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}; t{index}={limits[tag]}")
@@ -199,6 +205,7 @@ def build_parallel(
 
 NO_DEADLINE = 999_999_999  # ticks: a job without a deadline of its own
 MAX_DEADLINE = 86_400
+PEER_FACTOR = 2  # an overtaken job is stopped past its deadline once it ran this many times the recent longest job
 
 
 def _deadlines(commands: Commands, deadlines: Mapping[str, int]) -> dict[str, int]:
@@ -230,7 +237,7 @@ _STREAM_PROLOGUE = [
     'cd "$d" || exit 111',
     # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
-    ' echo "$1" >&3 ) & eval "p$1=$! e$1=\\$((now + t$1 + 1)) b$1=$now"; R="$R $1" run=$((run + 1)); }',
+    ' echo "$1" >&3 ) & eval "p$1=$! e$1=0 b$1=$now"; R="$R $1" run=$((run + 1)); }',
     # print the ended jobs' outputs (names relative to $d, the working directory): at most once a tick, or
     # every 32 jobs, gathered in one file first: one write (one SSH packet) for many jobs, not one each
     'flush() { [ -z "$P" ] || { cat $P >o && cat o || stop 141; rm -f $P o; P="" np=0; }; }',
@@ -247,16 +254,22 @@ _STREAM_MAIN = [
     ' [ -z "$g" ] || kill -TERM $g 2>/dev/null ) >/dev/null 2>&1 & wd=$!',
     'while [ "$left" -gt 0 ] && read -r m <&3; do',
     "    case $m in",
-    # a tick: stop the jobs past their deadline (once each), then say how far the host got
+    # a tick: stop the jobs past their deadline (once each; e<k> is -1 then), then say how far the host got.
+    # Past its deadline t<k>, a job is stopped when it was overtaken (B: the latest start of an ended job) and
+    # ran more than F times D (the recent longest job), or when it ran more than H times its deadline
     '    t) now=$((now + 1)); flush',
-    '       for k in $R; do eval "y=\\$e$k"; if [ "$y" -ge 0 ] && [ "$y" -le "$now" ]; then eval "e$k=-1 q=\\${p$k:-}";'
+    '       for k in $R; do eval "y=\\$e$k z=\\$b$k u=\\$t$k"; a=$((now - z));'
+    ' if [ "$y" -eq 0 ] && [ "$a" -gt "$u" ] && { [ "$a" -gt $((u * H)) ] ||'
+    ' { [ "$B" -ge "$z" ] && [ "$a" -gt $((D * F)) ]; }; }; then eval "e$k=-1 q=\\${p$k:-}";'
     ' [ -z "$q" ] || kill -TERM "$q" 2>/dev/null; fi; done',
     "       printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\" || stop 141 ;;",
     # a job ended: print it, adapt the window to how it went, start the next ones
     '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; P="$P $m" np=$((np + 1)); [ "$np" -lt 32 ] || flush',
     '       left=$((left - 1)) run=$((run - 1)) fin=$((fin + 1)) v=""',
     '       for k in $R; do [ "$k" = "$m" ] || v="$v $k"; done; R=$v',
-    '       [ "$y" -ne -1 ] || late=$((late + 1))',
+    # D follows the longest recent job (up at once, down by an eighth of the gap per job); B the latest start
+    '       if [ "$y" -eq -1 ]; then late=$((late + 1)); else dur=$((now - z));'
+    ' if [ "$dur" -gt "$D" ]; then D=$dur; else D=$((D - (D - dur) / 8)); fi; [ "$z" -le "$B" ] || B=$z; fi',
     # one back-off per burst: only a job started after the last one backs off again
     '       if [ "$y" -eq -1 ] || [ $(((now - z) * 2)) -gt "$u" ]; then',
     '           if [ "$z" -gt "$cut" ]; then w=$(((w + 1) / 2)) cut=$now; fi; ok=0',
