@@ -11,7 +11,7 @@ import pytest
 
 from validator import session
 from validator.esxi.stream import JobOutput
-from validator.prober import EndKind
+from validator.prober import EndKind, SessionEnd
 from validator.transport import CommandResult
 
 JOB = {"p0": {"reach": "vmkping -c 1 198.19.1.12"}}
@@ -74,7 +74,7 @@ def quick_keepalives(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session, "POLL_SECONDS", 0.05)
 
 
-def run(host: QuietHost, silence: float) -> tuple[session.SessionEnd, list[JobOutput]]:
+def run(host: QuietHost, silence: float) -> tuple[SessionEnd, list[JobOutput]]:
     jobs: list[JobOutput] = []
     end = session.run_jobs(host, JOB, host="esx09", concurrency=1, silence=silence, on_job=jobs.append)
     return end, jobs
