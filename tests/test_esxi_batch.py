@@ -515,3 +515,32 @@ def test_a_wedged_job_overtaken_by_its_peers_is_stopped_at_its_deadline(shell: S
     assert jobs["hang"].late and not any(jobs[f"quick{k}"].late for k in range(8))
     assert took < 30  # the stall limit (50 ticks) was not what stopped it
     assert tmp_leftovers(shell) == []
+
+
+def test_a_job_that_ended_is_never_signalled_nor_counted_late_when_its_end_is_read_after_a_tick(
+        shell: Shell) -> None:
+    """The script is stopped (as a starved host's shell is) across a job's deadline; the job ends meanwhile.
+    When the script runs again it reads the tick before the job's end: the job's PID may already be another
+    process's, so the job must not be signalled, nor counted late."""
+    from validator.esxi.stream import FrameReader
+
+    batch = b.build_parallel({"job": {"only": "sleep 1.5; echo fine"}}, 1, deadlines={"job": 1}, stall_factor=1)
+    proc = subprocess.Popen([*shell.argv, "-c", batch.script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=shell.env)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        assert "-beat " in proc.stdout.readline() + proc.stdout.readline()  # the first tick has been read
+        os.kill(proc.pid, signal.SIGSTOP)
+        tmpdir = Path(shell.env["TMPDIR"])
+        deadline = time.monotonic() + 30
+        while not any(tmpdir.glob("vmv.*/x0")) and time.monotonic() < deadline:  # the job's steps are over
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    reader = FrameReader(batch.nonce)
+    jobs = {job.tag: job for job in reader.feed(out)}
+    assert not jobs["job"].late and jobs["job"].frames["job/only"].stdout == "fine\n"
+    assert reader.progress.late == 0

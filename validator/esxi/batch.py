@@ -195,7 +195,7 @@ def build_parallel(
     limits = _deadlines(commands, deadlines or {})
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
     lines.append(f"n={len(jobs)} w={max_parallel} W={max_parallel} i=0 left={len(jobs)} now=0 run=0 fin=0 late=0"
-                 f" ok=0 cut=-1 R='' P='' np=0 D=0 B=-1 F={PEER_FACTOR} H={stall_factor}")
+                 f" ok=0 cut=-1 R='' P='' X='' np=0 D=0 B=-1 F={PEER_FACTOR} H={stall_factor}")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}; t{index}={limits[tag]}")
@@ -235,12 +235,14 @@ _STREAM_PROLOGUE = [
     "trap 'stop 141' PIPE",
     'mkfifo "$d/q" && exec 3<>"$d/q" || { echo "vmv: mkfifo failed" >&2; exit 111; }',
     'cd "$d" || exit 111',
-    # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain
+    # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain; once
+    # its steps are over it leaves a flag file x<job> (a builtin redirection), so that a job that ended is
+    # never signalled by its PID, which may already belong to another process
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
-    ' echo "$1" >&3 ) & eval "p$1=$! e$1=0 b$1=$now"; R="$R $1" run=$((run + 1)); }',
+    ' : >"$d/x$1"; echo "$1" >&3 ) & eval "p$1=$! e$1=0 b$1=$now"; R="$R $1" run=$((run + 1)); }',
     # print the ended jobs' outputs (names relative to $d, the working directory): at most once a tick, or
     # every 32 jobs, gathered in one file first: one write (one SSH packet) for many jobs, not one each
-    'flush() { [ -z "$P" ] || { cat $P >o && cat o || stop 141; rm -f $P o; P="" np=0; }; }',
+    'flush() { [ -z "$P" ] || { cat $P >o && cat o || stop 141; rm -f $P $X o; P="" X="" np=0; }; }',
     # start jobs while the window has room
     'fill() { while [ "$run" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done; }',
 ]
@@ -260,11 +262,11 @@ _STREAM_MAIN = [
     '    t) now=$((now + 1)); flush',
     '       for k in $R; do eval "y=\\$e$k z=\\$b$k u=\\$t$k"; a=$((now - z));'
     ' if [ "$y" -eq 0 ] && [ "$a" -gt "$u" ] && { [ "$a" -gt $((u * H)) ] ||'
-    ' { [ "$B" -ge "$z" ] && [ "$a" -gt $((D * F)) ]; }; }; then eval "e$k=-1 q=\\${p$k:-}";'
+    ' { [ "$B" -ge "$z" ] && [ "$a" -gt $((D * F)) ]; }; } && [ ! -e "x$k" ]; then eval "e$k=-1 q=\\${p$k:-}";'
     ' [ -z "$q" ] || kill -TERM "$q" 2>/dev/null; fi; done',
     "       printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\" || stop 141 ;;",
     # a job ended: print it, adapt the window to how it went, start the next ones
-    '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; P="$P $m" np=$((np + 1)); [ "$np" -lt 32 ] || flush',
+    '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; P="$P $m" X="$X x$m" np=$((np + 1)); [ "$np" -lt 32 ] || flush',
     '       left=$((left - 1)) run=$((run - 1)) fin=$((fin + 1)) v=""',
     '       for k in $R; do [ "$k" = "$m" ] || v="$v $k"; done; R=$v',
     # D follows the longest recent job (up at once, down by an eighth of the gap per job); B the latest start
