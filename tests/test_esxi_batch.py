@@ -524,12 +524,12 @@ def test_a_job_that_ended_is_never_signalled_nor_counted_late_when_its_end_is_re
     process's, so the job must not be signalled, nor counted late."""
     from validator.esxi.stream import FrameReader
 
-    batch = b.build_parallel({"job": {"only": "sleep 1.5; echo fine"}}, 1, deadlines={"job": 1}, stall_factor=1)
+    batch = b.build_parallel({"job": {"only": "sleep 2.5; echo fine"}}, 1, deadlines={"job": 2}, stall_factor=1)
     proc = subprocess.Popen([*shell.argv, "-c", batch.script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=shell.env)
     assert proc.stdout is not None and proc.stderr is not None
     try:
-        assert "-beat " in proc.stdout.readline() + proc.stdout.readline()  # the first tick has been read
+        assert "-beat " in proc.stdout.readline() + proc.stdout.readline()  # the first heartbeat (2 ticks) was read
         os.kill(proc.pid, signal.SIGSTOP)
         tmpdir = Path(shell.env["TMPDIR"])
         deadline = time.monotonic() + 30

@@ -6,7 +6,7 @@ stops coming (a host so busy that its script is not scheduled), the host's SSH s
 answer every :data:`KEEPALIVE_AFTER` seconds: a host that answers is busy, not gone, and is waited for (up to
 :data:`MAX_QUIET_FACTOR` times ``silence`` without a heartbeat). A session ends early when the host goes
 silent (neither its output nor its SSH server heard from for ``silence`` seconds), when it keeps beating but
-no job ends although every job's own limit (enforced on the host, counted in its heartbeats) has passed,
+no job ends although every job's own limit (enforced on the host, counted in its own seconds) has passed,
 when it prints more than a session may read, and on the cancel event (Ctrl-C). However it ends,
 every job that finished has been handed over, and :class:`SessionEnd` says why the others have no outcome
 (``timed_out``: the jobs the host stopped at their deadline). The remote work is stopped on every way out.
@@ -28,7 +28,7 @@ from validator.transport import AnsweringStream, Executor, Stream, StreamingExec
 MAX_SESSION_BYTES = 64 * 1024 * 1024  # read from one host in one session, at most
 POLL_SECONDS = 0.5  # how often a waiting session looks at the cancel event (Ctrl-C: within a second)
 MAX_WINDOWS = 64  # changes of the host's window kept per session
-STUCK_MARGIN_BEATS = 30  # heartbeats past the longest deadline before a host that ends no job is given up
+STUCK_MARGIN_TICKS = 30  # host seconds past the longest deadline before a host that ends no job is given up
 KEEPALIVE_AFTER = 15.0  # seconds without a word from the host before its SSH server is asked whether it is there
 MAX_QUIET_FACTOR = 10  # a host whose SSH server answers may go this many times ``silence`` without a heartbeat
 
@@ -82,12 +82,12 @@ def run_jobs(
     left, total, received = set(jobs), len(jobs), 0
     late: set[str] = set()
     windows = [width]
-    # the host's own deadlines bound how many of its heartbeats (its seconds: a loaded host's run slow) may
+    # the host's own deadlines bound how many of its seconds (its heartbeats say: a loaded host's run slow) may
     # come without a job ending
-    stuck_after = stall_factor * max(deadlines.values(), default=0) + STUCK_MARGIN_BEATS if deadlines else None
+    stuck_after = stall_factor * max(deadlines.values(), default=0) + STUCK_MARGIN_TICKS if deadlines else None
     liveness = Liveness(stream, time.monotonic())
     max_quiet = MAX_QUIET_FACTOR * silence
-    moved_at = 0  # the heartbeat count when a job last ended
+    moved_at = 0  # the host's seconds when a job last ended
 
     def end(kind: EndKind, message: str, noise: str = "") -> SessionEnd:
         return SessionEnd(kind, message, noise, frozenset(late), tuple(windows))
@@ -105,7 +105,7 @@ def run_jobs(
             if now - liveness.output_at >= max_quiet:
                 return end(EndKind.SILENT, f"no heartbeat from {host} for {max_quiet:g} s although its SSH server "
                            f"answers ({done} of {total} finished); session stopped", reader.noise)
-            if stuck_after is not None and reader.beats - moved_at >= stuck_after:
+            if stuck_after is not None and reader.progress.ticks - moved_at >= stuck_after:
                 done = total - len(left)
                 return end(EndKind.SILENT, f"{host} ended no probe for {stuck_after} of its seconds although each "
                            f"probe's deadline had passed ({done} of {total} finished); session stopped", reader.noise)
@@ -121,7 +121,7 @@ def run_jobs(
             for job in reader.feed(decoder.decode(chunk)):
                 if job.tag in left:
                     left.discard(job.tag)
-                    moved_at = reader.beats
+                    moved_at = reader.progress.ticks
                     if job.late:
                         late.add(job.tag)
                     else:

@@ -156,10 +156,10 @@ def build_parallel(
     ``@@vmv-<nonce>-done <tag>`` (read them as they come with :class:`validator.esxi.stream.FrameReader`).
 
     A job writes to its own file in a ``mktemp -d`` directory and reports its end on a FIFO; the script
-    starts the next job at once (a sliding window, not waves) and prints the ended jobs' files within a
-    second (every tick, or every 32 jobs: one write for many jobs). The script ends its
-    own work when its reader is gone: a watchdog makes it write a newline every second, and a failed
-    write (or SIGPIPE, HUP, INT, TERM) stops every job and removes the directory. ``own_group=True``
+    starts the next job at once (a sliding window, not waves) and prints the ended jobs' files with its
+    heartbeat every :data:`BEAT_TICKS` seconds (or every 32 jobs: one write for many jobs). The script ends
+    its own work when its reader is gone: a watchdog ticks every second, the heartbeat write then fails, and
+    a failed write (or SIGPIPE, HUP, INT, TERM) stops every job and removes the directory. ``own_group=True``
     says the script's process group is its own (an SSH exec session: sshd starts it in a new session):
     stopping then signals the whole group, so the jobs' children (vmkping, ping) end too; otherwise only
     a script that leads its group signals it, else it signals its jobs. POSIX ``sh`` and busybox ash
@@ -170,8 +170,10 @@ def build_parallel(
     word). A chain step whose name is in ``gates`` stops its chain when it exits non-zero: the later
     steps are not run and have no frame.
 
-    Every tick the script reports its progress, ``@@vmv-<nonce>-beat <started> <finished> <late> <window>``
-    (jobs started, jobs ended, jobs stopped at their deadline, the current window). ``deadlines`` gives a
+    Every :data:`BEAT_TICKS` ticks the script reports its progress,
+    ``@@vmv-<nonce>-beat <started> <finished> <late> <window> <ticks>`` (jobs started, jobs ended, jobs stopped
+    at their deadline, the current window, ticks so far), in the same write as the outputs of the jobs that
+    ended since the last one. ``deadlines`` gives a
     job its own limit in ticks (seconds), counted from its start on the host (default: none). A job past it
     is stopped only when the host is otherwise getting on: a job started no earlier than it has ended (it
     was overtaken) and it has run more than :data:`PEER_FACTOR` times the host's recent longest job; a host
@@ -196,6 +198,7 @@ def build_parallel(
     lines.append("g=0" if own_group else "g=''; kill -0 -$$ 2>/dev/null && g=-$$")
     lines.append(f"n={len(jobs)} w={max_parallel} W={max_parallel} i=0 left={len(jobs)} now=0 run=0 fin=0 late=0"
                  f" ok=0 cut=-1 R='' P='' X='' np=0 D=0 B=-1 F={PEER_FACTOR} H={stall_factor}")
+    lines.append(f"beat='' B0='\\n@@vmv-{nonce}-beat %s %s %s %s %s\\n' T={BEAT_TICKS}")
     lines += _STREAM_PROLOGUE
     for index, (tag, steps) in enumerate(zip(commands, jobs, strict=True)):
         lines.append(f"j{index}() {{ {_job_body(nonce, tag, steps, isolate, gate_frames)}; }}; t{index}={limits[tag]}")
@@ -205,6 +208,7 @@ def build_parallel(
 
 NO_DEADLINE = 999_999_999  # ticks: a job without a deadline of its own
 MAX_DEADLINE = 86_400
+BEAT_TICKS = 2  # ticks (seconds) between heartbeats, each written with the outputs gathered since the last
 PEER_FACTOR = 2  # an overtaken job is stopped past its deadline once it ran this many times the recent longest job
 
 
@@ -240,9 +244,12 @@ _STREAM_PROLOGUE = [
     # never signalled by its PID, which may already belong to another process
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
     ' : >"$d/x$1"; echo "$1" >&3 ) & eval "p$1=$! e$1=0 b$1=$now"; R="$R $1" run=$((run + 1)); }',
-    # print the ended jobs' outputs (names relative to $d, the working directory): at most once a tick, or
-    # every 32 jobs, gathered in one file first: one write (one SSH packet) for many jobs, not one each
-    'flush() { [ -z "$P" ] || { cat $P >o && cat o || stop 141; rm -f $P $X o; P="" X="" np=0; }; }',
+    # print the ended jobs' outputs (names relative to $d, the working directory) and, every T ticks, the
+    # heartbeat (beat: its format): at most then, or every 32 jobs, gathered in one file first: one write (one
+    # SSH packet) for many jobs and the heartbeat, not one each
+    'hb() { [ -z "$beat" ] || printf "$beat" "$i" "$fin" "$late" "$w" "$now"; }',
+    'flush() { if [ -n "$P" ]; then { cat $P; hb; } >o && cat o || stop 141; rm -f $P $X o; P="" X="" np=0;'
+    ' else hb || stop 141; fi; beat=""; }',
     # start jobs while the window has room
     'fill() { while [ "$run" -lt "$w" ] && [ "$i" -lt "$n" ]; do r "$i"; i=$((i + 1)); done; }',
 ]
@@ -259,12 +266,12 @@ _STREAM_MAIN = [
     # a tick: stop the jobs past their deadline (once each; e<k> is -1 then), then say how far the host got.
     # Past its deadline t<k>, a job is stopped when it was overtaken (B: the latest start of an ended job) and
     # ran more than F times D (the recent longest job), or when it ran more than H times its deadline
-    '    t) now=$((now + 1)); flush',
+    '    t) now=$((now + 1))',
     '       for k in $R; do eval "y=\\$e$k z=\\$b$k u=\\$t$k"; a=$((now - z));'
     ' if [ "$y" -eq 0 ] && [ "$a" -gt "$u" ] && { [ "$a" -gt $((u * H)) ] ||'
     ' { [ "$B" -ge "$z" ] && [ "$a" -gt $((D * F)) ]; }; } && [ ! -e "x$k" ]; then eval "e$k=-1 q=\\${p$k:-}";'
     ' [ -z "$q" ] || kill -TERM "$q" 2>/dev/null; fi; done',
-    "       printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\" || stop 141 ;;",
+    '       [ $((now % T)) -ne 0 ] || { beat=$B0; flush; } ;;',
     # a job ended: print it, adapt the window to how it went, start the next ones
     '    *) eval "p$m= y=\\$e$m z=\\$b$m u=\\$t$m"; P="$P $m" X="$X x$m" np=$((np + 1)); [ "$np" -lt 32 ] || flush',
     '       left=$((left - 1)) run=$((run - 1)) fin=$((fin + 1)) v=""',
@@ -279,8 +286,7 @@ _STREAM_MAIN = [
     '       fill ;;',
     "    esac",
     "done",
-    "flush",
-    "printf '\\n@@vmv-@NONCE@-beat %s %s %s %s\\n' \"$i\" \"$fin\" \"$late\" \"$w\"",
+    "beat=$B0; flush",
 ]
 
 

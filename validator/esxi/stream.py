@@ -20,6 +20,7 @@ _TAG_ONLY = re.compile(_FRAME_TAG)
 DEFAULT_KEEP = 4096  # characters kept per frame
 NOISE_TAIL = 2048
 _GUARD = 512  # longest marker line: kept unparsed at the end of the buffer until more text arrives
+_RC = re.compile(r"([0-9]{1,3})\n")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Progress:
     finished: int = 0
     late: int = 0
     window: int = 0
+    ticks: int = 0  # the host's seconds so far (its own clock: a loaded host's run slow)
 
 
 def truncation_note(dropped: int) -> str:
@@ -49,6 +51,7 @@ def truncation_note(dropped: int) -> str:
 @dataclass
 class _Frame:
     tag: str
+    end: str  # the text its end marker starts with: "\n@@vmv-<nonce>-end <tag> rc="
     kept: list[str] = field(default_factory=list)
     size: int = 0
     dropped: int = 0
@@ -71,7 +74,7 @@ class FrameReader:
         nonce = _check_nonce(nonce)
         self._keep = keep
         self._marker = re.compile(rf"^@@vmv-{nonce}-(begin|done|late|beat) ([^\n]{{1,300}})\n", re.MULTILINE)
-        self._end = re.compile(rf"\n@@vmv-{nonce}-end ({_FRAME_TAG}) rc=([0-9]{{1,3}})\n")
+        self._end_prefix = f"\n@@vmv-{nonce}-end "
         self._buffer = ""
         self._pending_cr = False
         self._frame: _Frame | None = None
@@ -79,7 +82,6 @@ class FrameReader:
         self._noise = ""
         self._late: set[str] = set()
         self.progress = Progress()
-        self.beats = 0
 
     @property
     def held(self) -> int:
@@ -116,17 +118,18 @@ class FrameReader:
         """Consume frame text; True when the frame ended (its end marker read)."""
         frame = self._frame
         assert frame is not None
-        end = self._end.search(self._buffer)
-        while end is not None and end.group(1) != frame.tag:
-            end = self._end.search(self._buffer, end.start() + 1)
-        if end is None:
-            cut = max(0, len(self._buffer) - _GUARD)
-            frame.add(self._buffer[:cut], self._keep)
-            self._buffer = self._buffer[cut:]
+        buffer = self._buffer
+        start = buffer.find(frame.end)
+        while start >= 0 and (rc := _RC.match(buffer, start + len(frame.end))) is None:
+            start = buffer.find(frame.end, start + 1)
+        if start < 0 or rc is None:
+            cut = max(0, len(buffer) - _GUARD)
+            frame.add(buffer[:cut], self._keep)
+            self._buffer = buffer[cut:]
             return False
-        frame.add(self._buffer[: end.start()], self._keep)
-        self._frames.setdefault(frame.tag, CommandOutput(frame.output(), int(end.group(2))))
-        self._buffer = self._buffer[end.end() - 1 :]  # the newline may start the next marker line
+        frame.add(buffer[:start], self._keep)
+        self._frames.setdefault(frame.tag, CommandOutput(frame.output(), int(rc.group(1))))
+        self._buffer = buffer[rc.end() - 1 :]  # the newline may start the next marker line
         self._frame = None
         return True
 
@@ -151,7 +154,7 @@ class FrameReader:
                 self._late.add(value)
                 continue
             if kind == "begin":
-                self._frame = _Frame(value)
+                self._frame = _Frame(value, f"{self._end_prefix}{value} rc=")
                 return None
             frames = {k: v for k, v in self._frames.items() if k == value or k.startswith(value + "/")}
             self._frames = {}
@@ -161,8 +164,7 @@ class FrameReader:
 
     def _beat(self, value: str) -> None:
         numbers = value.split(" ")
-        if len(numbers) == 4 and all(n.isdigit() and len(n) < 10 for n in numbers):
-            self.beats += 1
+        if len(numbers) == 5 and all(n.isdigit() and len(n) < 10 for n in numbers):
             self.progress = Progress(*(int(n) for n in numbers))
 
     def _note_noise(self, text: str) -> None:
