@@ -151,3 +151,42 @@ def test_split_output_round_trip(outputs: list[tuple[str, int]], noise: str) -> 
         framed += f"\n@@vmv-{nonce}-begin t{index}\n{out}\n@@vmv-{nonce}-end t{index} rc={status}\n"
     expected = {f"t{index}": batch.CommandOutput(out, status) for index, (out, status) in enumerate(outputs)}
     assert batch.split_output(framed, nonce) == expected
+
+
+@st.composite
+def plain_vmkping(draw: st.DrawFn) -> str:
+    """vmkping output in the usual shape, with values drawn at random (replies may lack their ttl, as ESXi's
+    IPv6 replies do; the round-trip line may be missing, as some builds print it)."""
+    host = draw(st.sampled_from(["198.19.2.11", "2001:db8::5", "10.44.44.22", "esx-peer"]))
+    payload = draw(st.integers(0, 999_999))
+    sent = draw(st.integers(0, 20))
+    received = draw(st.integers(0, sent + 1))
+    replies = [
+        f"{payload + 8} bytes from {host}: icmp_seq={seq}"
+        + (f" ttl={draw(st.integers(0, 999))}" if draw(st.booleans()) else "")
+        + f" time={draw(st.integers(0, 9999))}.{draw(st.integers(0, 999)):03d} ms"
+        for seq in range(min(received, 5))
+    ]
+    loss = draw(st.sampled_from(["0", "33.3", "100", "100.5", str(draw(st.integers(0, 200)))]))
+    lines = [f"PING {host} ({host}): {payload} data bytes", *replies, "", f"--- {host} ping statistics ---",
+             f"{sent} packets transmitted, {received} packets received, {loss}% packet loss"]
+    if draw(st.booleans()):
+        lines.append("round-trip min/avg/max = 0.190/0.202/0.214 ms")
+    return "\n".join(lines) + "\n" * draw(st.integers(0, 2))
+
+
+@FUZZ
+@given(text=st.one_of(plain_vmkping(), mutated(PARSERS["vmkping"][1]), ESXI_TEXT))
+def test_the_plain_vmkping_reader_agrees_with_the_full_one(text: str) -> None:
+    """Where the quick reader of the usual output answers, the full reader gives the very same result."""
+    quick = p.parse_plain_vmkping(text)
+    if quick is not None:
+        assert quick == p._parse_vmkping(text)
+
+
+def test_the_plain_vmkping_reader_reads_the_usual_samples() -> None:
+    for name in ("vmkping-ok-routed.txt", "vmkping-ipv6-no-hlim.txt", "vmkping-nsx-df-1572.txt",
+                 "vmkping-partial-loss.txt"):
+        text = (SAMPLES / name).read_text()
+        assert p.parse_plain_vmkping(text) == p._parse_vmkping(text) is not None, name
+    assert p.parse_plain_vmkping((SAMPLES / "vmkping-no-route.txt").read_text()) is None  # sendto lines: the full one

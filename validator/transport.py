@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import select
 import socket
 import threading
 import time
@@ -48,6 +49,7 @@ SCRIPT_SHELL = "/bin/sh -s"
 HANDSHAKE_SECONDS = 60.0  # once a host's banner came, key exchange and login may take this long (a busy host)
 KEEPALIVE_REQUEST = "keepalive@openssh.com"  # any global request with want-reply; OpenSSH answers even unknown ones
 IDLE_WAKE_SECONDS = 1.0
+READ_GRACE = 0.05  # seconds a read waits once its channel said data is there
 
 # paramiko logs failed handshakes with tracebacks; they reach the terminal only when logging is configured
 # (the CLI's --debug), never through Python's last-resort handler; one such handler however often this is imported
@@ -335,19 +337,27 @@ class SshExecutor:
 
 
 class SshStream:
-    """One exec session read as it comes; :meth:`close` signals the remote process group first."""
+    """One exec session read as it comes; :meth:`close` signals the remote process group first.
+
+    Waiting is a ``poll`` on the channel's event pipe (paramiko makes it readable when data or the end
+    arrives), so a stream with nothing new costs a system call, not a timed wait in Python.
+    """
 
     def __init__(self, channel: paramiko.Channel, host: str) -> None:
         self._channel = channel
         self._host = host
+        self._ready = select.poll()
+        self._ready.register(channel.fileno(), select.POLLIN)
+        channel.settimeout(READ_GRACE)
 
     def read(self, timeout: float) -> bytes | None:
-        self._channel.settimeout(max(timeout, 0.001))
         try:
+            if not self._channel.recv_ready() and not self._ready.poll(max(0, round(timeout * 1000))):
+                return None
             return bytes(self._channel.recv(65536))
         except TimeoutError:
             return None
-        except (paramiko.SSHException, OSError, EOFError) as exc:
+        except (paramiko.SSHException, OSError, EOFError, ValueError) as exc:
             raise TransportError(f"command on {self._host} failed: {exc}", self._host) from None
 
     def keepalive(self) -> threading.Event:

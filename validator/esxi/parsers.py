@@ -435,6 +435,11 @@ _STATS_TITLE_RE = re.compile(r"--- (\S+) ping statistics ---")
 _MAX_PING_LINE = 1024
 
 
+_PLAIN_REPLY_RE = re.compile(
+    r"[0-9]{1,6} bytes from \S+?: icmp_seq=[0-9]{1,9}(?: ttl=([0-9]{1,3}))? time=[0-9]{1,9}(?:\.[0-9]{1,6})? ms"
+)
+
+
 def parse_vmkping(text: str) -> PingStats:
     """One vmkping run -> :class:`PingStats`.
 
@@ -446,6 +451,53 @@ def parse_vmkping(text: str) -> PingStats:
     """
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}", raw=repr(text))
+    return parse_plain_vmkping(text) or _parse_vmkping(text)
+
+
+def parse_plain_vmkping(text: str) -> PingStats | None:
+    """The usual output read line by line in its usual order (header, replies, statistics), else None.
+
+    Most outputs are exactly that; anything else (an error line, a duplicate, another order) is left to the
+    full reader, which gives the same result for these outputs, only slower."""
+    lines = text.split("\n")
+    count = len(lines)
+    while count and not lines[count - 1]:
+        count -= 1
+    if count < 4 or not lines[0].startswith("PING ") or any(len(line) > _MAX_PING_LINE for line in lines[:count]):
+        return None
+    header = _PING_HEADER_RE.fullmatch(lines[0])
+    if header is None:
+        return None
+    ttls: list[int] = []
+    index = 1
+    while index < count and (reply := _PLAIN_REPLY_RE.fullmatch(lines[index])) is not None:
+        if reply.group(1) is not None:
+            ttls.append(int(reply.group(1)))
+        index += 1
+    if count - index not in (3, 4) or lines[index] or not _STATS_TITLE_RE.fullmatch(lines[index + 1]):
+        return None
+    stats = _STATS_RE.fullmatch(lines[index + 2])
+    rtt = _RTT_RE.fullmatch(lines[index + 3]) if count - index == 4 else None
+    if stats is None or (rtt is None and count - index == 4):
+        return None
+    transmitted, received, loss = int(stats.group(1)), int(stats.group(2)), float(stats.group(3))
+    if received > transmitted or loss > 100.0:
+        return None
+    return PingStats(
+        target=header.group(2),
+        payload=int(header.group(3) or header.group(4)),
+        transmitted=transmitted,
+        received=received,
+        loss_pct=loss,
+        errors=(),
+        ttls=tuple(ttls),
+        rtt_min_ms=float(rtt.group(1)) if rtt else None,
+        rtt_avg_ms=float(rtt.group(2)) if rtt else None,
+        rtt_max_ms=float(rtt.group(3)) if rtt else None,
+    )
+
+
+def _parse_vmkping(text: str) -> PingStats:
     target: str | None = None
     payload: int | None = None
     errors: list[str] = []
