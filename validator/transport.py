@@ -46,6 +46,7 @@ class Executor(Protocol):
 
 
 SCRIPT_SHELL = "/bin/sh -s"
+SSH_PORT = 22
 HANDSHAKE_SECONDS = 60.0  # once a host's banner came, key exchange and login may take this long (a busy host)
 KEEPALIVE_REQUEST = "keepalive@openssh.com"  # any global request with want-reply; OpenSSH answers even unknown ones
 IDLE_WAKE_SECONDS = 1.0
@@ -126,21 +127,49 @@ class Connector(Protocol):
     def connect(self, target: HostTarget) -> Executor: ...
 
 
+class KnownHosts:
+    """The run's known_hosts file, read once for every connection, and the keys trusted on first use added to it."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._keys: paramiko.HostKeys | None = None
+
+    def keys_for(self, name: str, host: str) -> list[tuple[str, paramiko.PKey]]:
+        """The keys known for ``name`` (``addr`` or ``[addr]:port``); HostKeyError when the file is unreadable."""
+        with self._lock:
+            if self._keys is None:
+                self._keys = paramiko.HostKeys()
+                if self._path is not None and self._path.exists():
+                    try:
+                        self._keys.load(str(self._path))
+                    except (OSError, paramiko.SSHException) as exc:
+                        self._keys = None
+                        raise HostKeyError(f"cannot read known_hosts {self._path}: {exc}", host) from None
+            found = self._keys.lookup(name)
+            return list(found.items()) if found is not None else []
+
+    def remember(self, name: str, key: paramiko.PKey) -> None:
+        """Trust ``key`` for ``name`` from now on: in this run, and in the file when there is one."""
+        with self._lock:
+            if self._keys is not None:
+                self._keys.add(name, key.get_name(), key)
+            if self._path is None:
+                return
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with self._path.open("a", encoding="utf-8") as handle:
+                handle.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+
+
 class _AcceptNewPolicy(paramiko.MissingHostKeyPolicy):
     """Trust a key never seen before and record it; a changed key still fails (paramiko raises)."""
 
-    def __init__(self, known_hosts: Path | None, lock: threading.Lock) -> None:
-        self._known_hosts = known_hosts
-        self._lock = lock
+    def __init__(self, known: KnownHosts) -> None:
+        self._known = known
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         client.get_host_keys().add(hostname, key.get_name(), key)
-        if self._known_hosts is None:
-            return
-        with self._lock:
-            self._known_hosts.parent.mkdir(parents=True, exist_ok=True)
-            with self._known_hosts.open("a", encoding="utf-8") as handle:
-                handle.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        self._known.remember(hostname, key)
 
 
 class SshConnector:
@@ -149,7 +178,7 @@ class SshConnector:
     def __init__(self, settings: SshSettings, password: str | None = None) -> None:
         self._settings = settings
         self._password = password
-        self._lock = threading.Lock()
+        self._known = KnownHosts(settings.known_hosts)
 
     def __repr__(self) -> str:  # never show the password
         return f"SshConnector(username={self._settings.username!r}, policy={self._settings.host_key_policy!r})"
@@ -157,13 +186,11 @@ class SshConnector:
     def connect(self, target: HostTarget) -> SshExecutor:
         settings = self._settings
         client = paramiko.SSHClient()
-        if settings.known_hosts is not None and settings.known_hosts.exists():
-            try:
-                client.load_host_keys(str(settings.known_hosts))
-            except (OSError, paramiko.SSHException) as exc:
-                raise HostKeyError(f"cannot read known_hosts {settings.known_hosts}: {exc}", target.name) from None
+        name = target.address if target.port == SSH_PORT else f"[{target.address}]:{target.port}"
+        for key_type, key in self._known.keys_for(name, target.name):  # as paramiko's connect looks them up
+            client.get_host_keys().add(name, key_type, key)
         if settings.host_key_policy == "accept-new":
-            client.set_missing_host_key_policy(_AcceptNewPolicy(settings.known_hosts, self._lock))
+            client.set_missing_host_key_policy(_AcceptNewPolicy(self._known))
         else:
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
         sock: socket.socket | None = None
