@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from ipaddress import ip_interface
 
 from validator.errors import ParseError
@@ -79,9 +79,41 @@ def classify_pair(
     if isinstance(reach, ProbeFailure):
         return _failure_result(plan, reach, raw)
     routed, routed_by = _routed(plan, reach)
-    base = PairResult(
+    status, reason, detail = PairStatus.PASS, None, None
+    tested: int | None = None
+    mtu_ok: bool | None = None
+    reach_loss = reach.received < reach.transmitted
+    if reach.received == 0:
+        reason = local_error_reason(reach) or Reason.UNREACHABLE
+        status, detail = PairStatus.FAIL, _reach_detail(reason, plan, reach)
+    elif mtu_probe is None:
+        if reach_loss:
+            status, reason, detail = PairStatus.FAIL, Reason.LOSS, _loss_detail(reach)
+    elif isinstance(mtu_probe, ProbeFailure):
+        status, reason, detail = PairStatus.ERROR, mtu_probe.reason, f"MTU probe: {mtu_probe.message}"
+        tested = mtu_tested
+    else:
+        tested, mtu_ok = mtu_tested, mtu_probe.received > 0
+        if mtu_probe.received == 0 and local_error_reason(mtu_probe) is Reason.LOCAL_MTU:
+            status, reason = PairStatus.FAIL, Reason.LOCAL_MTU
+            detail = (
+                f"DF {mtu_tested} refused by the source: 'Message too long' "
+                f"(the vmk or its switch MTU is below {mtu_tested})"
+            )
+        elif mtu_probe.received == 0:
+            status, reason = PairStatus.FAIL, Reason.PATH_MTU
+            detail = (
+                f"DF packets of {mtu_tested} bytes lost while small packets pass: a hop on the path "
+                f"has an MTU below {mtu_tested}"
+            )
+        elif reach_loss or mtu_probe.received < mtu_probe.transmitted:
+            status, reason = PairStatus.FAIL, Reason.LOSS
+            detail = _loss_detail(reach if reach_loss else mtu_probe)
+    return PairResult(
         plan=plan,
-        status=PairStatus.PASS,
+        status=status,
+        reason=reason,
+        detail=detail,
         reachable=reach.received > 0,
         loss_pct=reach.loss_pct,
         rtt_min_ms=reach.rtt_min_ms,
@@ -90,38 +122,10 @@ def classify_pair(
         ttl=reach.ttl,
         routed=routed,
         routed_by=routed_by,
+        mtu_tested=tested,
+        mtu_ok=mtu_ok,
         raw=raw,
     )
-    if reach.received == 0:
-        reason = local_error_reason(reach) or Reason.UNREACHABLE
-        return replace(base, status=PairStatus.FAIL, reason=reason, detail=_reach_detail(reason, plan, reach))
-    reach_loss = reach.received < reach.transmitted
-    if mtu_probe is None:
-        if reach_loss:
-            return replace(base, status=PairStatus.FAIL, reason=Reason.LOSS, detail=_loss_detail(reach))
-        return base
-    if isinstance(mtu_probe, ProbeFailure):
-        return replace(
-            base, status=PairStatus.ERROR, reason=mtu_probe.reason,
-            detail=f"MTU probe: {mtu_probe.message}", mtu_tested=mtu_tested,
-        )
-    tested = replace(base, mtu_tested=mtu_tested, mtu_ok=mtu_probe.received > 0)
-    if mtu_probe.received == 0:
-        if local_error_reason(mtu_probe) is Reason.LOCAL_MTU:
-            detail = (
-                f"DF {mtu_tested} refused by the source: 'Message too long' "
-                f"(the vmk or its switch MTU is below {mtu_tested})"
-            )
-            return replace(tested, status=PairStatus.FAIL, reason=Reason.LOCAL_MTU, detail=detail)
-        detail = (
-            f"DF packets of {mtu_tested} bytes lost while small packets pass: a hop on the path "
-            f"has an MTU below {mtu_tested}"
-        )
-        return replace(tested, status=PairStatus.FAIL, reason=Reason.PATH_MTU, detail=detail)
-    if reach_loss or mtu_probe.received < mtu_probe.transmitted:
-        worst = reach if reach_loss else mtu_probe
-        return replace(tested, status=PairStatus.FAIL, reason=Reason.LOSS, detail=_loss_detail(worst))
-    return tested
 
 
 def error_result(plan: PairPlan, reason: Reason, message: str, raw: dict[str, str] | None = None) -> PairResult:

@@ -116,12 +116,18 @@ def _jobs(commands: Commands) -> list[list[tuple[str, str]]]:
     return jobs
 
 
+# the markers are quoted as literals: a nonce is hex and a frame tag [A-Za-z0-9_.:/-] (both checked), so no
+# quote can be in them (what shlex.quote would give, without its cost for thousands of steps)
+def _marker(nonce: str, kind: str, frame: str) -> str:
+    return f"'@@vmv-{nonce}-{kind} {frame}'"
+
+
 def _begin(nonce: str, frame: str) -> str:
-    return f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-begin {frame}')}"
+    return f"printf '\\n%s\\n' {_marker(nonce, 'begin', frame)}"
 
 
 def _end(nonce: str, frame: str, status: str) -> str:
-    return f"printf '\\n%s rc=%s\\n' {shlex.quote(f'@@vmv-{nonce}-end {frame}')} {status}"
+    return f"printf '\\n%s rc=%s\\n' {_marker(nonce, 'end', frame)} {status}"
 
 
 def _run(command: str) -> str:
@@ -296,8 +302,8 @@ _stop_late = '[ -z "$x" ] || kill -TERM "$c" 2>/dev/null'
 
 def _job_body(nonce: str, tag: str, steps: list[tuple[str, str]], isolate: bool, gates: set[str]) -> str:
     """A job's steps, framed, a gate wrapping the steps after it, then the job's done marker."""
-    done = f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-done {tag}')}"
-    late = f"printf '\\n%s\\n' {shlex.quote(f'@@vmv-{nonce}-late {tag}')}"
+    done = f"printf '\\n%s\\n' {_marker(nonce, 'done', tag)}"
+    late = f"printf '\\n%s\\n' {_marker(nonce, 'late', tag)}"
     body = ""
     for frame, command in reversed(steps):
         run = _run(command) if isolate else f"{command} </dev/null"
