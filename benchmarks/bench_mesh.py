@@ -123,7 +123,9 @@ def main() -> int:
                 lab_down(state)
             down_s = time.monotonic() - t2
     passed = sum(1 for p in report.pairs if _passed(p))
-    probes = sum(len(p.raw) for p in report.pairs)  # the vmkpings whose output came back
+    # the vmkpings whose output came back: a passing pair ran its three (warm-up, reachability, DF; a large run
+    # keeps no raw output of passing pairs), the others as many as they kept
+    probes = sum(3 if _passed(p) else len(p.raw) for p in report.pairs)
     print(f"hosts={args.hosts} vmks/host={args.vmks} pairs={len(report.pairs)} passed={passed} "
           f"concurrency={args.concurrency} vmkping_cpu_ms={args.vmkping_cpu_ms}")
     print(f"lab up                  {up_s:7.2f} s")

@@ -14,6 +14,7 @@ from typing import Any
 
 from reports.next_steps import command_lines, index_steps, step_title, steps_of
 from reports.view import SHORT_CODES, Matrix, describe, matrices, printable, reason_label
+from validator.limits import PASSING_RAW_BUDGET
 from validator.models import PairResult, PairStatus, Reason
 from validator.report import Report
 
@@ -21,7 +22,7 @@ PAIR_FIELDS = (
     "src", "dst", "kind", "detail", "loss", "rtt_min", "rtt_avg", "rtt_max",
     "ttl", "routed", "mtu_tested", "mtu_ok", "max_mtu", "raw", "next",
 )  # fmt: skip
-RAW_BUDGET = 1_000_000  # characters of raw output kept for passing pairs, all together
+RAW_BUDGET = PASSING_RAW_BUDGET  # characters of raw output shown for passing pairs, all together (a run keeps no more)
 RAW_PER_PAIR = 8_000  # characters of raw output kept per pair
 
 # label -> (fill, ink): fill of the cell, colour of text drawn on it

@@ -152,3 +152,33 @@ def test_the_gate_skips_the_df_probe_after_a_silent_reachability_probe() -> None
     assert {r.reason for r in results.values()} == {Reason.UNREACHABLE}
     assert seen == ["plain", "plain"]
     assert REACH != MTU
+
+
+def test_passing_raw_output_is_kept_within_its_budget_and_none_past_it() -> None:
+    """Passing pairs keep their raw output while all of it fits the budget; once past, none keeps it (all or
+    nothing, as the HTML report shows it); a pair that did not pass keeps its own always."""
+    from ipaddress import ip_address
+
+    from validator.classify import error_result
+    from validator.models import Family, PairPlan, PairResult, PairStatus, Reason
+    from validator.probe import PassingRaw
+
+    plan = PairPlan("esx-a", "vmk1", ip_address("198.19.1.11"), "esx-b", "vmk1", ip_address("198.19.2.11"),
+                    Family.IPV4, 1500)
+
+    def passing() -> PairResult:
+        return PairResult(plan=plan, status=PairStatus.PASS, raw={"reach": "x" * 40, "mtu": "y" * 40})
+
+    budget = PassingRaw(budget=200)
+    first, second = passing(), passing()
+    budget.note(first)
+    budget.note(second)
+    assert first.raw and second.raw  # 160 characters: within
+    failed = error_result(plan, Reason.HOST_ERROR, "lost", {"reach": "z" * 500})
+    budget.note(failed)
+    third = passing()
+    budget.note(third)  # 240: past the budget
+    assert first.raw == second.raw == third.raw == {}
+    later = passing()
+    budget.note(later)
+    assert later.raw == {} and failed.raw == {"reach": "z" * 500}

@@ -58,6 +58,7 @@ CONNECT_TIMEOUT = Limit("connect_timeout", 0.1, 600, unit="seconds")
 COMMAND_TIMEOUT = Limit("command_timeout", 1, 86400, unit="seconds")
 RTT_MS = Limit("max_rtt_ms", 0.1, 10000, unit="ms")
 PARALLEL_HOSTS = Limit("max_parallel_hosts", 1, 1024, integer=True, unit="hosts")
+PASSING_RAW_BUDGET = 1_000_000  # characters of raw output a run keeps for its passing pairs, all together
 
 _NETSTACK_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from validator.classify import classify_pair, error_result
 from validator.esxi import commands
-from validator.models import PairPlan, PairResult, Reason
+from validator.limits import PASSING_RAW_BUDGET
+from validator.models import PairPlan, PairResult, PairStatus, Reason
 from validator.options import ProbeOptions
 from validator.pacing import retry_window
 from validator.parallel import run_parallel
@@ -100,6 +101,31 @@ def probe_rounds(
                      max(1, min(len(by_source), max_parallel_hosts)), cancel)
 
 
+class PassingRaw:
+    """Keeps the raw output of passing pairs while all of it together stays within ``budget`` characters; once a
+    run goes past, it clears what it kept and keeps none (the reports show passing pairs' raw output only then,
+    and a large mesh does not hold megabytes of it). Pairs that did not pass keep theirs always."""
+
+    def __init__(self, budget: int = PASSING_RAW_BUDGET) -> None:
+        self._left = budget
+        self._kept: list[dict[str, str]] | None = []
+        self._lock = threading.Lock()
+
+    def note(self, result: PairResult) -> None:
+        if result.status is not PairStatus.PASS or not result.raw:
+            return
+        with self._lock:
+            if self._kept is not None:
+                self._left -= sum(len(text) for text in result.raw.values())
+                if self._left >= 0:
+                    self._kept.append(result.raw)
+                    return
+                for raw in self._kept:
+                    raw.clear()
+                self._kept = None
+        result.raw.clear()
+
+
 def probe_pairs(
     prober: Prober,
     plans: Sequence[PairPlan],
@@ -109,12 +135,18 @@ def probe_pairs(
     max_parallel_hosts: int,
     cancel: threading.Event,
     tracker: ProgressTracker | None = None,
+    passing_raw: PassingRaw | None = None,
 ) -> dict[int, PairResult]:
     """The chosen pairs probed, one round per source host, all hosts at once: plan index -> result."""
     results: dict[int, PairResult] = {}
 
+    def on_result(result: PairResult) -> None:
+        if passing_raw is not None:
+            passing_raw.note(result)
+        if tracker is not None:
+            tracker.pair_done(result)
+
     def round_on(host: str, indexes: Sequence[int]) -> None:
-        on_result = tracker.pair_done if tracker is not None else None
         host_results = probe_host(prober, [plans[i] for i in indexes], options, on_result=on_result, cancel=cancel)
         results.update(zip(indexes, host_results, strict=True))
         if tracker is not None:

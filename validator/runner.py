@@ -28,7 +28,7 @@ from validator.options import RunOptions
 from validator.pacing import Pacing
 from validator.parallel import run_parallel
 from validator.planner import indexes_by_source, plan_run
-from validator.probe import NOT_PROBED_DETAIL, probe_pairs
+from validator.probe import NOT_PROBED_DETAIL, PassingRaw, probe_pairs
 from validator.prober import VIA_SSH, Job, JobCallback, Prober, SessionEnd
 from validator.progress import ProgressTracker
 from validator.report import Report
@@ -177,7 +177,7 @@ def _probe_all(
             tracker.pair_done(result)
         tracker.note(f"{name}: {len(indices)} pairs not probed (host not reachable)")
     results.update(probe_pairs(prober, plans, probed, options.probe, max_parallel_hosts=options.max_parallel_hosts,
-                               cancel=cancel, tracker=tracker))
+                               cancel=cancel, tracker=tracker, passing_raw=PassingRaw()))
     return [results.get(i) or error_result(p, Reason.NOT_PROBED, NOT_PROBED_DETAIL) for i, p in enumerate(plans)]
 
 

@@ -77,6 +77,7 @@ def run_jobs(
         stream = start_script(executor, script, timeout=silence)
     except TransportError as exc:
         return SessionEnd(EndKind.FAILED, str(exc))
+    del script  # sent: a long session need not keep it (one per host at a time, ~1 KiB per probe)
     reader = FrameReader(nonce)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     left, total, received = set(jobs), len(jobs), 0
