@@ -215,7 +215,7 @@ def build_parallel(
 NO_DEADLINE = 999_999_999  # ticks: a job without a deadline of its own
 MAX_DEADLINE = 86_400
 BEAT_TICKS = 2  # ticks (seconds) between heartbeats, each written with the outputs gathered since the last
-PEER_FACTOR = 2  # an overtaken job is stopped past its deadline once it ran this many times the recent longest job
+PEER_FACTOR = 4  # an overtaken job is stopped past its deadline once it ran this many times the recent longest job
 
 
 def _deadlines(commands: Commands, deadlines: Mapping[str, int]) -> dict[str, int]:
