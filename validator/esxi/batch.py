@@ -231,13 +231,15 @@ def _deadlines(commands: Commands, deadlines: Mapping[str, int]) -> dict[str, in
 
 
 # stop: end every process of the group $g or, without one, the jobs still running (their PIDs p<i>: a
-# finished job's PID is forgotten at once, it may be reused), then remove the directory
+# finished job's PID is forgotten at once, it may be reused), then remove the directory (once more a second
+# later if a job ending just then wrote into it)
 _STREAM_PROLOGUE = [
     'd=$(mktemp -d "${TMPDIR:-/tmp}/vmv.XXXXXX") || { echo "vmv: mktemp -d failed" >&2; exit 111; }',
     "wd=''",
     "stop() { trap '' HUP INT TERM PIPE; trap - EXIT; if [ -n \"$g\" ]; then kill -TERM $g 2>/dev/null; else"
     ' k=0; while [ "$k" -lt "$n" ]; do eval "q=\\${p$k:-}"; [ -z "$q" ] || kill -TERM "$q" 2>/dev/null;'
-    ' k=$((k + 1)); done; [ -z "$wd" ] || kill -TERM "$wd" 2>/dev/null; fi; rm -rf "$d"; exit "$1"; }',
+    ' k=$((k + 1)); done; [ -z "$wd" ] || kill -TERM "$wd" 2>/dev/null; fi; rm -rf "$d";'
+    ' [ ! -d "$d" ] || { sleep 1; rm -rf "$d"; }; exit "$1"; }',
     "trap 'stop 0' EXIT",
     "trap 'stop 129' HUP",
     "trap 'stop 130' INT",
@@ -247,9 +249,10 @@ _STREAM_PROLOGUE = [
     'cd "$d" || exit 111',
     # a job: its function in a subshell whose TERM (its deadline) stops the running step and the chain; once
     # its steps are over it leaves a flag file x<job> (a builtin redirection), so that a job that ended is
-    # never signalled by its PID, which may already belong to another process
+    # never signalled by its PID, which may already belong to another process (a job stopped by TERM leaves
+    # none: it is marked already, and the script may be removing its directory)
     'r() { ( x="" c=""; trap \'x=1; [ -z "$c" ] || kill -TERM "$c" 2>/dev/null\' TERM; "j$1" >"$d/$1" 2>&1;'
-    ' : >"$d/x$1"; echo "$1" >&3 ) & eval "p$1=$! e$1=0 b$1=$now"; R="$R $1" run=$((run + 1)); }',
+    ' [ -n "$x" ] || : >"$d/x$1"; echo "$1" >&3 ) & eval "p$1=$! e$1=0 b$1=$now"; R="$R $1" run=$((run + 1)); }',
     # print the ended jobs' outputs (names relative to $d, the working directory) and, every T ticks, the
     # heartbeat (beat: its format): at most then, or every 32 jobs, gathered in one file first: one write (one
     # SSH packet) for many jobs and the heartbeat, not one each
