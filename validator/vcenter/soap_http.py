@@ -128,10 +128,9 @@ class Channel:
         raise HttpError(f"answer larger than {max_body} bytes")
 
 
-def request_head(host: str, path: str, headers: dict[str, str], length: int) -> bytes:
-    """The head of a POST (header values are the caller's checked values)."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items()),
-             f"Content-Length: {length}", "", ""]
+def request_prefix(host: str, path: str, headers: dict[str, str]) -> bytes:
+    """The head of a POST up to the value of its ``Content-Length`` (the same for every body)."""
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items()), "Content-Length: "]
     return "\r\n".join(lines).encode("latin-1")
 
 
