@@ -5,6 +5,13 @@ its jobs with at most ``concurrency`` calls in flight (each call one ping step, 
 the gate step ending a job when nothing came back), and every host's round runs at once on the one vCenter
 session. Each call has its own time limit (the ping's own duration plus :data:`CALL_MARGIN`).
 
+A one-packet step (the ARP/ND warm-up) followed by a ping of the same packets (same destination, vmk,
+family, interval, wait, size and DF) rides on it as its first packet: one call of count + 1 packets, the
+first packet's answer ignored as the warm-up's is, the statistics those of the packets after it
+(:func:`~validator.esxi.diag_ping.read_ping` with ``skip``). The warm-up step then hands over no output of
+its own; the reachability step's raw text is the whole answer. Each call through vCenter costs far more
+than one ping in an SSH batch, so a pair costs two calls, not three, and is judged as over SSH.
+
 What a failure costs:
 
 - a call that faults with an esxcli error, or gets no answer in time, costs its own pair (``host-error``,
@@ -19,10 +26,11 @@ What a failure costs:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from validator import limits
 from validator.classify import ProbeFailure, ProbeOutcome
 from validator.errors import (
     CommandValueError,
@@ -37,13 +45,13 @@ from validator.prober import VIA_API, EndKind, Job, JobCallback, Ping, SessionEn
 from validator.ssh_prober import refused
 from validator.vcenter.connect import connect, ssl_context
 from validator.vcenter.esxcli_soap import (
+    ExecuteSoapBodies,
     MoRef,
     Session,
     SoapClient,
-    execute_soap_body,
+    execute_soap_result,
     executer_from,
     retrieve_executer_body,
-    soap_result_from,
 )
 from validator.vcenter.mapping import VCenterHost
 from validator.vcenter.settings import VCenterSettings
@@ -51,16 +59,49 @@ from validator.vcenter.settings import VCenterSettings
 CALL_MARGIN = 30.0  # seconds a call may take beyond its ping's own duration (vCenter, hostd and a busy host)
 EXECUTER_TIMEOUT = 30.0  # seconds for RetrieveManagedMethodExecuter
 TIMEOUTS_TO_GIVE_UP = 2  # calls in a row without an answer that end a host's round
-_POLL = 0.1
+_POLL = 0.25  # seconds between looks at cancel while a round runs
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One step of a job: its name, its ping and the SOAP body that runs it."""
+    """One step of a job: its name, its ping and the SOAP body that runs it.
+
+    ``skip``: the first packets of ``ping`` are a warm-up step that rides on it (not counted in its outcome).
+    """
 
     step: str
     ping: Ping
     body: bytes
+    skip: int = 0
+
+
+def rides_on(warmup: Ping, probe: Ping) -> bool:
+    """Whether a one-packet ``warmup`` can be sent as the first packet of ``probe`` (the same packets)."""
+    return (
+        warmup.count == 1
+        and (warmup.dst, warmup.vmk, warmup.family, warmup.interval, warmup.timeout, warmup.size, warmup.df)
+        == (probe.dst, probe.vmk, probe.family, probe.interval, probe.timeout, probe.size, probe.df)
+        and isinstance(probe.count, int)
+        and probe.count + 1 <= limits.COUNT.high
+    )
+
+
+def job_calls(job: Job, body: Callable[[Ping], bytes]) -> list[Call]:
+    """A job's calls in order, a warm-up riding on the ping after it; CommandValueError for a bad value."""
+    steps = list(job.items())
+    calls: list[Call] = []
+    index = 0
+    while index < len(steps):
+        step, ping = steps[index]
+        if index + 1 < len(steps) and rides_on(ping, steps[index + 1][1]):
+            step, probe = steps[index + 1]
+            both = replace(probe, count=probe.count + 1)
+            calls.append(Call(step, both, body(both), skip=1))
+            index += 2
+        else:
+            calls.append(Call(step, ping, body(ping)))
+            index += 1
+    return calls
 
 
 class ApiProber:
@@ -76,6 +117,7 @@ class ApiProber:
         self._endpoint = endpoint
         self._margin = call_margin
         self._executers: dict[str, MoRef] = {}
+        self._bodies = ExecuteSoapBodies(netstack)
         self._lock = threading.Lock()
 
     @property
@@ -105,8 +147,7 @@ class ApiProber:
         calls: dict[str, list[Call]] = {}
         for tag, job in jobs.items():
             try:
-                calls[tag] = [Call(step, ping, execute_soap_body(executer, ping, self._netstack))
-                              for step, ping in job.items()]
+                calls[tag] = job_calls(job, lambda ping: self._bodies.body(executer, ping))
             except CommandValueError as exc:
                 on_job(tag, {next(iter(job)): refused(exc)})
         if not calls:
@@ -140,7 +181,7 @@ class ApiProber:
 
     def ping(self, host: str, call: Call) -> SoapResult:
         """One ping step's result; raises VCenterError subclasses as the transport maps them."""
-        return soap_result_from(self._client.call(call.body, call.ping.seconds + self._margin, group=host))
+        return self._client.call_reading(call.body, call.ping.seconds + self._margin, execute_soap_result, group=host)
 
     def host_failed(self, host: str, exc: VCenterError) -> SessionEnd:
         """The end of a host's round for a failure that is not the host's pair's own."""
@@ -165,7 +206,8 @@ class _Round:
         self._on_job = on_job
         self._pending: Iterator[tuple[str, list[Call]]] = iter(list(jobs.items()))
         self._lock = threading.Lock()
-        self._finished = threading.Event()
+        self._finished = threading.Event()  # every worker returned
+        self._wake = threading.Event()  # every worker returned, or the round is over for the host
         self._running = 0
         self._end: SessionEnd | None = None
         self._timeouts = 0
@@ -175,7 +217,7 @@ class _Round:
         self._running = workers
         for _ in range(workers):
             threading.Thread(target=self._worker, daemon=True, name=f"api-{self.host}").start()
-        while not self._finished.wait(_POLL) and not self.cancel.is_set() and self._end is None:
+        while not self._wake.wait(_POLL) and not self.cancel.is_set():
             pass
         with self._lock:
             self._over = True
@@ -204,6 +246,7 @@ class _Round:
                 self._running -= 1
                 if self._running == 0:
                     self._finished.set()
+                    self._wake.set()
 
     def _stopped(self) -> bool:
         return self._over or self._end is not None or self.cancel.is_set()
@@ -228,7 +271,7 @@ class _Round:
                 return None
             with self._lock:
                 self._timeouts = 0
-            outcome = _for_host(ping_outcome(result, payload=call.ping.size), self.host)
+            outcome = _for_host(ping_outcome(result, payload=call.ping.size, skip=call.skip), self.host)
             outputs[call.step] = StepOutput(result.raw, outcome)
             if call.step == self.gate and not (isinstance(outcome, PingStats) and outcome.received > 0):
                 break
@@ -251,6 +294,7 @@ class _Round:
         with self._lock:
             if self._end is None:
                 self._end = end
+        self._wake.set()
 
 
 def _for_host(outcome: ProbeOutcome, host: str) -> ProbeOutcome:
