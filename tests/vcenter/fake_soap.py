@@ -97,6 +97,8 @@ class FakeVCenter:
     def __init__(self, context: ssl.SSLContext, answer: Callable[[Request], Answer]) -> None:
         self.answer = answer
         self.requests: list[Request] = []
+        self.drop_after_answer = False  # close each connection after one answer, without saying so
+        self.connections = 0  # TLS connections accepted
         self.hanging = 0  # calls blocked right now
         self.aborted = 0  # hung calls whose client went away
         self.changed = threading.Condition()
@@ -142,6 +144,7 @@ class FakeVCenter:
             return
         with self.changed:
             self._connections.append(conn)
+            self.connections += 1
         reader = conn.makefile("rb")
         try:
             while (request := _read_request(reader)) is not None:
@@ -157,6 +160,8 @@ class FakeVCenter:
                 head = (f"HTTP/1.1 {status} {'OK' if status == 200 else 'Internal Server Error'}\r\n"
                         f"Content-Type: text/xml; charset=utf-8\r\nContent-Length: {len(data)}\r\n\r\n")
                 conn.sendall(head.encode() + data)
+                if self.drop_after_answer:
+                    return
         except (OSError, ssl.SSLError, ValueError):
             pass
         finally:

@@ -36,6 +36,7 @@ from validator.vcenter.api_prober import ApiProber, api_prober, job_calls, rides
 from validator.vcenter.connect import ssl_context
 from validator.vcenter.esxcli_soap import COOKIE_NAME, Session, SoapClient
 from validator.vcenter.settings import VCenterSettings
+from validator.vcenter.soap_http import HttpError, answer_end
 
 HOSTS = {"esx-a": "host-1", "esx-b": "host-2"}
 PASSWORD = "S3cret-Pa55word-xyz"
@@ -205,6 +206,32 @@ def test_the_warm_up_rides_only_on_a_ping_of_the_same_packets() -> None:
     assert not rides_on(job["reach"], job["reach"])  # not a one-packet step
     alone = {"reach": job["reach"]}
     assert [(c.step, c.skip) for c in job_calls(alone, lambda ping: b"")] == [("reach", 0)]
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_once(server_with: Any, certificates: Certificates) -> None:
+    server = server_with(by_destination({}))
+    prober, _ = make_prober(server, certificates)
+    run_round(prober, "esx-a", {"p0": pair_job("198.19.0.10")}, concurrency=1)
+    server.drop_after_answer = True  # from now on every connection the client keeps is closed under it
+    round_ = run_round(prober, "esx-a", {f"p{i}": pair_job(f"198.19.0.{10 + i}") for i in range(3)}, concurrency=1)
+    prober.close()
+    assert round_.end == SessionEnd(EndKind.DONE) and len(round_.handed) == 3, round_.end
+    assert all(stats(outputs["mtu"]).received == 3 for outputs in round_.handed.values())
+
+
+@pytest.mark.parametrize("chunks", [[b"x" * 10], [b"ab", b"cdef", b""], [b"0123456789" * 300, b"z"]])
+def test_an_answer_is_complete_only_with_all_its_bytes(chunks: list[bytes]) -> None:
+    body = b"".join(chunks)
+    framed = [b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body),
+              b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks if c) + b"0\r\n\r\n"]
+    for answer in framed:
+        for cut in range(len(answer)):
+            assert answer_end(answer[:cut], 1 << 20) is None
+        status, got, keep, used = answer_end(answer + b"HTTP/1.1 next", 1 << 20) or (0, b"", False, 0)
+        assert (got, keep, used) == (body, True, len(answer)) and status in (200, 500)
+    with pytest.raises(HttpError):
+        answer_end(framed[0], 5)
 
 
 # ------------------------------------------------------------------------------------------------ cancel

@@ -37,7 +37,6 @@ XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 _SENDTO_RE = re.compile(r"(?:.*\b)?sendto(?:\(\) failed \((.*)\)|: (.*))")
 _UNKNOWN_IF_RE = re.compile(r"Unknown interface '([^']{0,64})'")
 _NO_STACK_RE = re.compile(r"vmkernel stack not configured", re.IGNORECASE)
-_INT_RE = re.compile(r"[0-9]{1,12}")
 
 
 class AnswerError(ValueError):
@@ -232,12 +231,20 @@ def one_line(text: str) -> str:
     return shown if len(shown) <= MAX_MESSAGE else shown[: MAX_MESSAGE - 3] + "..."
 
 
+_LOCAL_NAMES: dict[str, str] = {}  # tag -> local name: a ping answer has a dozen distinct tags
+
+
 def _fields(element: ET.Element) -> dict[str, str]:
     """The stripped text of ``element``'s direct children by local name (the first of each name)."""
     out: dict[str, str] = {}
+    names = _LOCAL_NAMES
     for child in element:
         tag = child.tag
-        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        name = names.get(tag) if isinstance(tag, str) else ""
+        if name is None:
+            name = tag.rpartition("}")[2]
+            if len(names) < 1024:
+                names[tag] = name
         if name not in out:
             out[name] = (child.text or "").strip()
     return out
@@ -247,7 +254,7 @@ def _count(fields: dict[str, str], name: str) -> int | None:
     text = fields.get(name)
     if not text:
         return None
-    if not _INT_RE.fullmatch(text):
+    if not (len(text) <= 12 and text.isascii() and text.isdigit()):
         raise AnswerError(f"{name} is not a count: {one_line(text)!r}")
     return int(text)
 

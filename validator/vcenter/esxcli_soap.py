@@ -59,7 +59,7 @@ from validator.prober import Ping
 from validator.vcenter.connect import map_error
 from validator.vcenter.settings import DEFAULT_PORT as DEFAULT_HTTPS_PORT
 from validator.vcenter.settings import VCenterSettings
-from validator.vcenter.soap_http import Channel, HttpError, StaleConnection, request_prefix
+from validator.vcenter.soap_http import Channel, Exchange, HttpError, Multiplexer, StaleConnection, request_prefix
 
 SOAP_PATH = "/sdk"
 SOAP_ACTION = "urn:vim25/7.0"
@@ -369,6 +369,7 @@ class SoapClient:
         self._lock = threading.Lock()
         self._closed = False
         self._head: tuple[str, bytes] = ("", b"")  # (cookie, the request head up to Content-Length's value)
+        self._mux: Multiplexer | None = None  # the I/O thread of submitted calls, started with the first
         self.calls = 0
 
     def call(self, body: bytes, timeout: float, group: str = "") -> ET.Element:
@@ -385,21 +386,93 @@ class SoapClient:
                 cookie = self._session.renew(cookie)  # one login per expired cookie, shared by every call
         return self._post(body, cookie, timeout, group, read)
 
+    def submit(self, body: bytes, timeout: float, read: Callable[[bytes], _Answer],
+               done: Callable[[_Answer | VCenterError], None], group: str = "") -> None:
+        """Post ``body`` without waiting: ``done`` gets the answer as ``read`` makes it, or the typed error.
+
+        The calls submitted share one I/O thread (:class:`~validator.vcenter.soap_http.Multiplexer`); ``done``
+        runs there (or, after a login again, on the thread that logged in), so it must be quick. A session that
+        expired is logged in again as :meth:`call` does, and the call sent again.
+        """
+        self._submit(body, timeout, read, done, group=group, cookie=self._session.cookie, expired=0)
+
+    def _submit(self, body: bytes, timeout: float, read: Callable[[bytes], _Answer],
+                done: Callable[[_Answer | VCenterError], None], *, group: str, cookie: str, expired: int) -> None:
+        def answered(outcome: tuple[int, bytes] | BaseException) -> None:
+            if isinstance(outcome, BaseException):
+                done(self._error(outcome, timeout))
+                return
+            status, data = outcome
+            with self._lock:
+                self.calls += 1
+            if status not in (200, 500):
+                done(VCenterApiError(f"HTTP status {status} from the SOAP endpoint"))
+                return
+            try:
+                answer = read(data)
+            except VCenterSessionError as exc:
+                if expired >= SESSION_RETRIES:
+                    done(exc)
+                    return
+                threading.Thread(target=again, daemon=True, name="vcenter-login").start()
+                return
+            except VCenterError as exc:
+                done(exc)
+                return
+            done(answer)
+
+        def again() -> None:
+            try:
+                fresh = self._session.renew(cookie)  # one login per expired cookie, shared by every call
+            except VCenterError as exc:
+                done(exc)
+                return
+            self._submit(body, timeout, read, done, group=group, cookie=fresh, expired=expired + 1)
+
+        with self._lock:
+            closed = self._closed
+            if self._mux is None and not closed:
+                self._mux = Multiplexer(self._settings.host, self._settings.port, self._context, MAX_ANSWER,
+                                        session=lambda: self._tls)  # resumed from the calls made before
+            mux = self._mux
+        if closed or mux is None:
+            done(VCenterConnectError(f"vCenter {self._settings.endpoint}: the run's vCenter client is closed"))
+            return
+        mux.submit(Exchange(self._request(body, cookie), time.monotonic() + timeout, group, answered))
+
+    def _error(self, exc: BaseException, timeout: float) -> VCenterError:
+        """The typed error of a submitted call's failure (as :meth:`_post` maps them)."""
+        if isinstance(exc, TimeoutError):
+            return VCenterCallTimeout(f"no answer within {timeout:.0f}s")
+        if isinstance(exc, HttpError):
+            return VCenterApiError(f"not an HTTP answer from the SOAP endpoint: {exc}")
+        if isinstance(exc, ssl.SSLError):
+            return map_error(exc, self._settings)
+        if isinstance(exc, VCenterError):
+            return exc
+        return self._lost(exc)
+
     def abort(self, group: str | None = None) -> None:
-        """Break the calls in flight (of ``group``, or all): they raise at once."""
+        """Break the calls in flight (of ``group``, or all): they raise, or their ``done`` gets an error, at once."""
         with self._lock:
             victims = [channel for g, channel in self._busy.values() if group is None or g == group]
+            mux = self._mux
         for channel in victims:
             with suppress(OSError):
                 channel.sock.shutdown(socket.SHUT_RDWR)
+        if mux is not None:
+            mux.abort(group)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            mux = self._mux
         for channel in idle:
             channel.close()
         self.abort()
+        if mux is not None:
+            mux.close()
         self._session.close()
 
     def _request(self, body: bytes, cookie: str) -> bytes:
