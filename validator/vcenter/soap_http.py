@@ -276,7 +276,7 @@ class Multiplexer:
                  session: Callable[[], ssl.SSLSession | None] = lambda: None) -> None:
         self._host, self._port, self._context, self._max_body = host, port, context, max_body
         self._session = session  # a TLS session to resume before this thread has one of its own
-        self.gather = float(os.environ.get("VMV_GATHER", GATHER))
+        self.gather = GATHER
         self._address: tuple[socket.AddressFamily, Any] | None = None
         self._selector = selectors.DefaultSelector()
         self._wake_read, self._wake_write = socket.socketpair()
