@@ -5,6 +5,10 @@ one ``sendall``, the answer's status line and headers are split by hand (``Conte
 read is bounded in size and by the call's deadline, and new connections resume the first one's TLS session
 (no certificate chain to verify again). Timeouts raise :class:`TimeoutError`; a connection the server closed
 raises :class:`StaleConnection` (worth one more try on a new connection when it had served calls before).
+
+Two ways to post: :class:`Channel`, one blocking call at a time (a few calls, as the executer's retrieval), and
+:class:`Multiplexer`, every call of a probe run in flight at once on non-blocking connections, all driven by one
+thread, each answer handed to a callback as it is complete.
 """
 
 from __future__ import annotations
