@@ -262,26 +262,33 @@ _PLAIN_RESULT = re.compile(
     rb'(?: [A-Za-z:]+="[^"<>&]*")*>\s*<soapenv:Body>\s*<ExecuteSoapResponse xmlns="urn:vim25">\s*<returnval>\s*'
     rb"<response>([^<]*)</response>\s*</returnval>\s*</ExecuteSoapResponse>\s*</soapenv:Body>\s*</soapenv:Envelope>\s*"
 )
-_NOT_PLAIN = re.compile(
-    rb"[\x00-\x08\x0b-\x1f]|\xef\xbf[\xbe\xbf]|&(?!(?:lt|gt|amp|quot|apos|#34|#39|#x9|#xA|#xD);)|]]>"
-)
-_REFERENCES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&#34;", '"'), ("&#39;", "'"),
-               ("&#x9;", "\t"), ("&#xA;", "\n"), ("&#xD;", "\r"), ("&amp;", "&"))  # &amp; last
+_CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # not XML characters; \r is normalised
+_NOT_PLAIN = (b"\r", b"\xef\xbf\xbe", b"\xef\xbf\xbf", b"]]>")  # a CR, U+FFFE, U+FFFF, a CDATA end
+_REFERENCES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"), (b"&#34;", b'"'),
+               (b"&#39;", b"'"), (b"&#x9;", b"\t"), (b"&#xA;", b"\n"), (b"&#xD;", b"\r"))  # and &amp;, last
+
+
+def _unescaped(text: bytes) -> str | None:
+    """Escaped character data as the XML parser reads it, or None when it holds anything else than the
+    references above and &amp; (or is not UTF-8, or holds a character the parser refuses or changes)."""
+    if len(text.translate(None, _CONTROL)) != len(text) or any(bad in text for bad in _NOT_PLAIN):
+        return None
+    for reference, character in _REFERENCES:
+        if reference in text:
+            text = text.replace(reference, character)
+    if text.count(b"&") != text.count(b"&amp;"):
+        return None  # another reference, or a bare &
+    try:
+        return text.replace(b"&amp;", b"&").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def execute_soap_result(data: bytes) -> SoapResult:
     """The result of an ``ExecuteSoap`` answer (:func:`soap_result_from` of :func:`read_answer`, faster)."""
     match = _PLAIN_RESULT.fullmatch(data) if len(data) <= MAX_DOCUMENT else None
-    if match is not None and _NOT_PLAIN.search(text := match.group(1)) is None:
-        try:
-            response = text.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            for reference, character in _REFERENCES:
-                if reference in response:
-                    response = response.replace(reference, character)
-            return SoapResult(response=response.strip())
+    if match is not None and (response := _unescaped(match.group(1))) is not None:
+        return SoapResult(response=response.strip())
     return soap_result_from(read_answer(data))
 
 
