@@ -178,3 +178,46 @@ def test_other_faults_are_host_errors_naming_the_message() -> None:
     assert isinstance(bare, ProbeFailure) and bare.reason is Reason.HOST_ERROR and "could not be found" in bare.message
     empty = ping_outcome(SoapResult(fault_msg="", fault_detail="not xml"))
     assert isinstance(empty, ProbeFailure) and empty.reason is Reason.HOST_ERROR and "without a message" in empty.message
+
+
+def _skipping(name: str) -> PingStats | ProbeFailure:
+    return ping_outcome(SoapResult(response=(SAMPLES / name).read_text(encoding="utf-8")), skip=1)
+
+
+def test_a_warm_up_riding_on_the_ping_is_not_counted() -> None:
+    stats = _skipping("response-ok-routed.xml")  # 3 packets: the first was the warm-up
+    assert isinstance(stats, PingStats)
+    assert (stats.transmitted, stats.received, stats.loss_pct, stats.ttls) == (2, 2, 0.0, (61, 61))
+    whole = response("response-ok-routed.xml")
+    assert isinstance(whole, PingStats) and stats.rtt_max_ms == whole.rtt_max_ms
+
+
+def test_an_unanswered_warm_up_is_not_loss_and_a_later_loss_is() -> None:
+    first_lost = _skipping("response-partial-loss.xml")  # seq 0 and 2 came back, seq 1 did not
+    assert isinstance(first_lost, PingStats)
+    assert (first_lost.transmitted, first_lost.received, first_lost.loss_pct) == (2, 1, 50.0)
+    assert classify_pair(PLAN, first_lost, None, 9000).reason is Reason.LOSS
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "reason"),
+    [
+        ("response-df-too-long.xml", "Message too long", Reason.LOCAL_MTU),
+        ("response-no-route.xml", "Network is unreachable", Reason.NO_ROUTE),
+        ("response-host-down.xml", "Host is down", Reason.ARP),
+    ],
+)
+def test_failed_sends_after_a_warm_up_give_the_same_reason(name: str, error: str, reason: Reason) -> None:
+    stats = _skipping(name)
+    assert isinstance(stats, PingStats)
+    assert (stats.transmitted, stats.received, stats.errors) == (2, 0, (error,) * 2)  # the warm-up's own dropped
+    assert classify_pair(PLAN, stats, None, 9000).reason is reason
+
+
+def test_without_traces_the_warm_up_is_the_packet_lost_first() -> None:
+    text = (SAMPLES / "response-partial-loss.xml").read_text(encoding="utf-8")
+    bare = text[: text.index("<Trace")] + "</obj>"  # 2 of 3 back, no traces
+    stats = ping_outcome(SoapResult(response=bare), skip=1)
+    assert isinstance(stats, PingStats) and (stats.transmitted, stats.received) == (2, 2)
+    none = ping_outcome(SoapResult(response=(SAMPLES / "response-no-reply-no-trace.xml").read_text()), skip=1)
+    assert isinstance(none, PingStats) and (none.transmitted, none.received) == (2, 0)

@@ -34,3 +34,21 @@ def test_the_vcenter_table_names_the_probe_path(tmp_path: Path) -> None:
     assert settings_from_table({"server": "vc01.example.test"}, tmp_path).probe is None
     with pytest.raises(ValueError, match=r"vcenter\.probe must be one of"):
         settings_from_table({"server": "vc01.example.test", "probe": "telnet"}, tmp_path)
+
+
+def test_several_vcenters_via_api_refuse_ssh_only_options(capsys: pytest.CaptureFixture[str]) -> None:
+    several = ["validate", "--vcenter", "127.0.0.1:1", "--vcenter", "127.0.0.1:2", "--via", "api"]
+    code, _, err = run_cli([*several, "--enable-ssh"], capsys)
+    assert code == 2 and "--enable-ssh has no use with --via api" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli([*several, "--ask-password"], capsys)
+    assert code == 2 and "opens no SSH connection" in err
+
+
+def test_several_vcenters_whose_tables_disagree_on_the_probe_path_need_via(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inventory = tmp_path / "inv.toml"
+    inventory.write_text('[[vcenter]]\nname = "vc1"\nserver = "127.0.0.1:1"\nprobe = "api"\n'
+                         '[[vcenter]]\nname = "vc2"\nserver = "127.0.0.1:2"\n', encoding="utf-8")
+    code, _, err = run_cli(["validate", "-i", str(inventory)], capsys)
+    assert code == 2 and "vc1: api, vc2: ssh" in err and "--via" in err

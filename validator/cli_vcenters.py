@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator.errors import UsageError
 from validator.inventory import Inventory
+from validator.prober import VIA_API, VIA_SSH
 from validator.scope import parse_scope
 from validator.ssh_settings import SshSettings
+
+if TYPE_CHECKING:
+    from validator.vcenter.targets import VCenterTarget
 
 EXIT_INCOMPLETE = 3
 
@@ -71,12 +77,15 @@ def validate_several(args: argparse.Namespace, inventory: Inventory | None) -> i
         if target.settings.insecure:
             print(f"vmotion-validator: WARNING: not verifying the TLS certificate of vCenter {target.label} "
                   f"({target.settings.endpoint})", file=sys.stderr)
+    via = probe_path(args, targets)
+    if via == VIA_API and args.enable_ssh:
+        raise UsageError("--enable-ssh has no use with --via api: no SSH connection is opened")
     base = inventory or Inventory(path=Path("vcenter " + ", ".join(t.label for t in targets)), ssh=SshSettings(),
                                   hosts=())
     formats = cli.output_formats(args)
     baseline = load_report(args.baseline) if args.baseline is not None else None
     cli.prepare_output(args.output)
-    options = cli.run_options(args)
+    options = cli.run_options(args, via)
     passwords = {
         t.label: getpass.getpass(f"vCenter password for {t.settings.username}@{t.label}: ") if args.vc_ask_password
         else resolve_vc_password(t.settings)
@@ -99,3 +108,18 @@ def validate_several(args: argparse.Namespace, inventory: Inventory | None) -> i
               file=sys.stderr)
         return EXIT_INCOMPLETE
     return code
+
+
+def probe_path(args: argparse.Namespace, targets: Sequence[VCenterTarget]) -> str:
+    """``--via``, else the probe the vCenters' tables name (``probe = "api"``; unset: SSH), one path for the run."""
+    if args.via is not None:
+        via = str(args.via)
+    else:
+        paths = {t.settings.probe or VIA_SSH for t in targets}
+        if len(paths) > 1:
+            named = ", ".join(f"{t.label}: {t.settings.probe or VIA_SSH}" for t in targets)
+            raise UsageError(f"the vCenters' tables name different probe paths ({named}): choose one with --via")
+        via = paths.pop()
+    if via == VIA_API and args.ask_password:
+        raise UsageError("--ask-password asks for an SSH password; --via api opens no SSH connection")
+    return via

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -54,6 +55,16 @@ func main() {
 			log.Fatal(err)
 		}
 		log.SetOutput(f)
+	}
+	if path := os.Getenv("VCSIM_CPUPROFILE"); path != "" { // where the time goes (benchmarks/bench_api.py --profile)
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := run(*modelPath, *listen, *stateDir, *username, os.Getenv("VCSIM_PASSWORD")); err != nil {
 		log.Printf("vcsim: %v", err)

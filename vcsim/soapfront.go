@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -261,10 +262,14 @@ func escape(text string) string {
 	return b.String()
 }
 
+// writeXML answers with a Content-Length (the net/http server would chunk an answer above 2 KB, as a ping's
+// response document is): the client reads one framed answer.
 func writeXML(w http.ResponseWriter, status int, body string) {
+	text := envelopeStart + body + envelopeEnd
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(text)))
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, envelopeStart+body+envelopeEnd)
+	_, _ = io.WriteString(w, text)
 }
 
 // writeResponse answers METHOD with <METHODResponse xmlns="urn:vim25">inner</METHODResponse>.

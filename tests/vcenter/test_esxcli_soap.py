@@ -25,11 +25,13 @@ from validator.models import Family, PingStats, Reason
 from validator.prober import Ping
 from validator.vcenter._vmomi import vim
 from validator.vcenter.esxcli_soap import (
+    _PLAIN_RESULT,
     COOKIE_NAME,
     DIAG_MOID,
     PING_METHOD,
     MoRef,
     execute_soap_body,
+    execute_soap_result,
     executer_from,
     ping_arguments,
     read_answer,
@@ -159,3 +161,43 @@ def test_the_pyvmomi_internals_the_transport_relies_on_are_still_there() -> None
     assert SoapAdapter.COOKIE_NAME == COOKIE_NAME
     source = inspect.getsource(SoapAdapter.SoapStubAdapter.InvokeMethod)
     assert "self.cookie = cookie" in source and "'Cookie'" in source
+
+
+def _result_or_error(read: Any, data: bytes) -> object:
+    try:
+        return read(data)
+    except Exception as exc:  # the two ways must fail alike
+        return type(exc)
+
+
+def _plain_envelopes() -> list[bytes]:
+    """ExecuteSoap answers as the simulator writes them, around every response sample, and hostile variants."""
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/'
+            'encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/'
+            'XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><ExecuteSoapResponse '
+            'xmlns="urn:vim25"><returnval><response>')
+    tail = "</response></returnval></ExecuteSoapResponse></soapenv:Body></soapenv:Envelope>"
+    docs = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(SAMPLES.glob("response-*"))]
+    escaped = [d.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for d in docs]
+    go_escaped = [d.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+                  .replace("'", "&#39;").replace("\t", "&#x9;").replace("\n", "&#xA;").replace("\r", "&#xD;")
+                  for d in docs]  # as Go's xml.EscapeText writes them (vcsim)
+    odd = ["  &amp;lt;x&amp;gt; ", "&#60;obj/&#62;", "a\r\nb", "a&#xD;&#xA;b", "\x01", "&bogus;", "]]>", "\uffff",
+           "&quot;&apos;&#34;&#39;", "&amp;#34;", "&#xa;", "", "   "]
+    out = [(head + e + tail).encode() for e in go_escaped + escaped + odd]
+    out.append((head.replace('xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ', "") + "x" + tail).encode())
+    out.append((head + "x" + tail).encode()[:-10])
+    out.append(b"\xff" + (head + "x" + tail).encode())
+    out.append((head + "x" + tail).encode().replace(b"x</response>", b"\xc3\x28</response>"))
+    return out
+
+
+@pytest.mark.parametrize("data", [*(p.read_bytes() for p in sorted(SAMPLES.glob("envelope-*.xml"))), *_plain_envelopes()])
+def test_the_fast_read_of_an_execute_soap_answer_reads_as_the_full_parse(data: bytes) -> None:
+    full = _result_or_error(lambda d: soap_result_from(read_answer(d)), data)
+    assert _result_or_error(execute_soap_result, data) == full
+
+
+def test_the_simulators_plain_answer_takes_the_fast_read() -> None:
+    [plain, *_] = _plain_envelopes()
+    assert _PLAIN_RESULT.fullmatch(plain) is not None

@@ -37,7 +37,6 @@ XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 _SENDTO_RE = re.compile(r"(?:.*\b)?sendto(?:\(\) failed \((.*)\)|: (.*))")
 _UNKNOWN_IF_RE = re.compile(r"Unknown interface '([^']{0,64})'")
 _NO_STACK_RE = re.compile(r"vmkernel stack not configured", re.IGNORECASE)
-_INT_RE = re.compile(r"[0-9]{1,12}")
 
 
 class AnswerError(ValueError):
@@ -91,23 +90,40 @@ def child_text(element: ET.Element, name: str) -> str | None:
     return None
 
 
-def ping_outcome(result: SoapResult, *, payload: int | None = None) -> ProbeOutcome:
-    """One ``network diag ping`` answer -> its statistics, or the failure it shows (raw text kept)."""
+def ping_outcome(result: SoapResult, *, payload: int | None = None, skip: int = 0) -> ProbeOutcome:
+    """One ``network diag ping`` answer -> its statistics, or the failure it shows (raw text kept).
+
+    ``skip``: the first packets of the run were a warm-up riding on it (see :func:`read_ping`).
+    """
     raw = result.raw
     if result.response is None:
         return fault_outcome(result, raw)
     try:
-        return read_ping(parse_xml(result.response), payload)
+        return read_ping(parse_xml(result.response), payload, skip)
     except AnswerError as exc:
         return ProbeFailure(Reason.PARSE_ERROR, f"cannot read the esxcli network diag ping answer: {exc}", raw)
 
 
-def read_ping(document: ET.Element, payload: int | None = None) -> PingStats:
-    """A ``VimEsxCLInetworkdiagpingVMKPing`` document -> :class:`PingStats`; AnswerError when the shape is not."""
+def read_ping(document: ET.Element, payload: int | None = None, skip: int = 0) -> PingStats:
+    """A ``VimEsxCLInetworkdiagpingVMKPing`` document -> :class:`PingStats`; AnswerError when the shape is not.
+
+    The document is walked once: each element's direct children are read into a name -> text mapping.
+    With ``skip`` = N, the first N packets (``ICMPSeq`` below N) were a warm-up that rode on this ping: the
+    statistics are those of the packets after them, as if the warm-up had been a ping of its own (their
+    replies, TTLs and round trips from the traces; a failed send of an unanswered warm-up dropped).
+    """
     declared = local_name_of_type(document.get(XSI_TYPE))
     if declared is not None and declared != PING_TYPE:
         raise AnswerError(f"result of type {declared!r}, not {PING_TYPE}")
-    summary = next(children(document, "Summary"), None)
+    summary: dict[str, str] | None = None
+    traces: list[dict[str, str]] = []
+    for child in document:
+        name = local_name(child.tag)
+        if name == "Summary":
+            if summary is None:
+                summary = _fields(child)
+        elif name == "Trace":
+            traces.append(_fields(child))
     if summary is None:
         raise AnswerError("no Summary element")
     transmitted = _count(summary, "Transmitted")
@@ -122,17 +138,53 @@ def read_ping(document: ET.Element, payload: int | None = None) -> PingStats:
     lost = _count(summary, "PacketLost")
     if lost is not None and lost > 100:
         raise AnswerError(f"inconsistent Summary: {lost}% packet loss")
+    if skip:
+        return _after_warmup(summary, traces, transmitted=transmitted, received=received, skip=skip, payload=payload)
     computed = 100.0 * (transmitted - received) / transmitted if transmitted else 0.0
-    traces = list(children(document, "Trace"))
     rtt = _round_trips(summary) if received else None
     return PingStats(
-        target=child_text(summary, "HostAddr") or "",
+        target=summary.get("HostAddr") or "",
         payload=DEFAULT_PAYLOAD if payload is None else payload,
         transmitted=transmitted,
         received=received,
         loss_pct=float(lost) if lost is not None and received < transmitted else computed,
         errors=tuple(_send_errors(traces)),
         ttls=tuple(_reply_ttls(traces)),
+        rtt_min_ms=rtt[0] if rtt else None,
+        rtt_avg_ms=rtt[1] if rtt else None,
+        rtt_max_ms=rtt[2] if rtt else None,
+    )
+
+
+def _after_warmup(summary: dict[str, str], traces: list[dict[str, str]], *, transmitted: int, received: int,
+                  skip: int, payload: int | None) -> PingStats:
+    """The statistics of the packets after the first ``skip`` (a warm-up that rode on the ping)."""
+    replies = [t for t in traces if not t.get("Detail") and t.get("Dup") != "true"]
+    if replies:
+        seqs = [_count(t, "ICMPSeq") for t in replies]
+        if any(seq is None for seq in seqs):
+            raise AnswerError("a reply Trace without an ICMPSeq")
+        mine = [t for t, seq in zip(replies, seqs, strict=True) if seq is not None and seq >= skip]
+        warm_answered = len(mine) < len(replies)
+    else:  # no reply traces (a host that sends none): the warm-up is taken as the packet lost first
+        mine = []
+        warm_answered = received >= transmitted
+    sent = max(0, transmitted - skip)
+    got = min(len(mine) if replies else max(0, received - skip * warm_answered), sent)
+    failed = [t for t in traces if t.get("Detail")]
+    errors = list(_send_errors(failed))
+    if not warm_answered and errors:
+        errors = errors[skip:]
+    ttls = tuple(_reply_ttls(mine))
+    rtt = _trace_round_trips(mine) if mine else (_round_trips(summary) if got and not replies else None)
+    return PingStats(
+        target=summary.get("HostAddr") or "",
+        payload=DEFAULT_PAYLOAD if payload is None else payload,
+        transmitted=sent,
+        received=got,
+        loss_pct=100.0 * (sent - got) / sent if sent else 0.0,
+        errors=tuple(errors),
+        ttls=ttls,
         rtt_min_ms=rtt[0] if rtt else None,
         rtt_avg_ms=rtt[1] if rtt else None,
         rtt_max_ms=rtt[2] if rtt else None,
@@ -179,16 +231,35 @@ def one_line(text: str) -> str:
     return shown if len(shown) <= MAX_MESSAGE else shown[: MAX_MESSAGE - 3] + "..."
 
 
-def _count(element: ET.Element, name: str) -> int | None:
-    text = child_text(element, name)
-    if text is None or text == "":
+_LOCAL_NAMES: dict[str, str] = {}  # tag -> local name: a ping answer has a dozen distinct tags
+
+
+def _fields(element: ET.Element) -> dict[str, str]:
+    """The stripped text of ``element``'s direct children by local name (the first of each name)."""
+    out: dict[str, str] = {}
+    names = _LOCAL_NAMES
+    for child in element:
+        tag = child.tag
+        name = names.get(tag) if isinstance(tag, str) else ""
+        if name is None:
+            name = tag.rpartition("}")[2]
+            if len(names) < 1024:
+                names[tag] = name
+        if name not in out:
+            out[name] = (child.text or "").strip()
+    return out
+
+
+def _count(fields: dict[str, str], name: str) -> int | None:
+    text = fields.get(name)
+    if not text:
         return None
-    if not _INT_RE.fullmatch(text):
+    if not (len(text) <= 12 and text.isascii() and text.isdigit()):
         raise AnswerError(f"{name} is not a count: {one_line(text)!r}")
     return int(text)
 
 
-def _round_trips(summary: ET.Element) -> tuple[float, float, float] | None:
+def _round_trips(summary: dict[str, str]) -> tuple[float, float, float] | None:
     """(min, avg, max) in ms: the microsecond fields, else the millisecond ones, else None."""
     for suffix, scale in (("", 1000.0), ("MS", 1.0)):
         values = [_count(summary, f"Roundtrip{kind}{suffix}") for kind in ("Min", "Avg", "Max")]
@@ -198,18 +269,32 @@ def _round_trips(summary: ET.Element) -> tuple[float, float, float] | None:
     return None
 
 
-def _send_errors(traces: Iterable[ET.Element]) -> Iterator[str]:
+def _trace_round_trips(replies: list[dict[str, str]]) -> tuple[float, float, float] | None:
+    """(min, avg, max) in ms of the replies' own round trips (microseconds, else milliseconds), else None."""
+    times = []
+    for trace in replies:
+        micros = _count(trace, "RoundtripTime")
+        if micros is not None:
+            times.append(micros / 1000.0)
+        elif (millis := _count(trace, "RoundtripTimeMS")) is not None:
+            times.append(float(millis))
+    if not times:
+        return None
+    return min(times), round(sum(times) / len(times), 3), max(times)
+
+
+def _send_errors(traces: Iterable[dict[str, str]]) -> Iterator[str]:
     for trace in traces:
-        detail = child_text(trace, "Detail")
+        detail = trace.get("Detail")
         if detail and (match := _SENDTO_RE.fullmatch(detail)):
             yield one_line(match.group(1) if match.group(1) is not None else match.group(2))
 
 
-def _reply_ttls(traces: Iterable[ET.Element]) -> Iterator[int]:
+def _reply_ttls(traces: Iterable[dict[str, str]]) -> Iterator[int]:
     for trace in traces:
-        if child_text(trace, "Detail"):
+        if trace.get("Detail"):
             continue  # a failed send, not a reply
-        if child_text(trace, "Dup") == "true":
+        if trace.get("Dup") == "true":
             continue
         ttl = _count(trace, "TTL")
         if ttl is not None:

@@ -23,14 +23,15 @@ from validator.inventory import Inventory
 from validator.migration import describe_plan, plan_size
 from validator.models import Finding, MigrationPlan, Severity
 from validator.options import RunOptions
-from validator.prober import Prober
+from validator.prober import VIA_API, Prober
 from validator.progress import ProgressCallback
 from validator.report import Report
 from validator.scope import Placement, Scope, check_vcenters, resolve_scope
 from validator.ssh_settings import resolve_password
 from validator.transport import SshConnector
+from validator.vcenter.api_prober import api_prober
 from validator.vcenter.connect import connect, disconnect, map_error
-from validator.vcenter.discoverer import VCenterDiscoverer, host_info_from_vcenter
+from validator.vcenter.discoverer import VCenterDiscoverer, VCenterOnlyDiscoverer, host_info_from_vcenter
 from validator.vcenter.guard import GuardedConnector
 from validator.vcenter.inventory import inventory_from_vcenter
 from validator.vcenter.mapping import VCenterHost
@@ -43,7 +44,9 @@ from validator.vcenter.targets import VCenterTarget
 UNAVAILABLE_CHECK = "vcenter_unavailable"
 
 Notify = Callable[[str], None]
-ProberFactory = Callable[[Any, Sequence[VCenterHost]], Prober]  # (service instance, its hosts) -> prober
+ProberFactory = Callable[[VCenterTarget, Any, Sequence[VCenterHost], str], Prober]
+"""(the vCenter as the run reads it, its logged-in service instance, its hosts as the run names them, its
+password for logging in again) -> the prober of that vCenter's hosts."""
 
 
 @dataclass(frozen=True)
@@ -193,10 +196,15 @@ def validate_vcenters(
     """Read every vCenter at once, then validate their hosts (or a migration plan between two scopes) as one run.
 
     ``passwords`` maps each target's label to its password. ``prober_factory`` builds each vCenter's prober for
-    the run (the vSphere API path); without it the SSH path probes. :class:`VCenterError` only when no vCenter
-    could be read at all; :class:`UsageError` for a scope naming a vCenter, cluster or host not there.
+    the run; without it ``options.via`` chooses: over SSH, or through the vSphere API (each vCenter's hosts
+    probed through that vCenter's own session, logged in again with its own password; no SSH connection is
+    opened and no SSH password is needed). :class:`VCenterError` only when no vCenter could be read at all;
+    :class:`UsageError` for a scope naming a vCenter, cluster or host not there.
     """
     labels = [t.label for t in targets]
+    through_api = (options or RunOptions()).via == VIA_API
+    if through_api and enable_ssh:
+        raise UsageError("--enable-ssh has no use with --via api: no SSH connection is opened")
     if migration is not None:
         try:
             check_vcenters((migration.source, migration.target), labels)
@@ -220,7 +228,7 @@ def validate_vcenters(
             infos = [host_info_from_vcenter(m.host, (options or RunOptions()).probe.netstack) for m in members]
             notify(describe_plan(plan, plan_size(infos, plan)))
         hosts = [m.host for m in members]
-        for note in preflight_notes(hosts):
+        for note in preflight_notes(hosts, ssh=not through_api):
             notify(note)
         run_inventory = inventory_from_vcenter(inventory, hosts)
         started: set[str] = set()
@@ -231,19 +239,31 @@ def validate_vcenters(
                     started |= stack.enter_context(ssh_enabled(read.session, own, notify))
         hosts = [_ssh_started(h) if h.name in started else h for h in hosts]
         run_options = replace(options or RunOptions(), migration=plan)
-        prober = _prober(reads, members, prober_factory)
+        factory = prober_factory or (api_prober_factory(run_options.probe.netstack) if through_api else None)
+        prober = _prober(reads, members, factory, passwords)
         connector = None
         if run_options.via == "ssh":
             secret = ssh_password if ssh_password is not None else resolve_password(run_inventory.ssh)
             connector = GuardedConnector(SshConnector(run_inventory.ssh, secret), hosts)
+        discoverer = VCenterOnlyDiscoverer(hosts) if through_api else VCenterDiscoverer(hosts)
         report = validate(run_inventory, options=run_options, connector=connector,
-                          discoverer=VCenterDiscoverer(hosts), prober=prober, progress=progress)
+                          discoverer=discoverer, prober=prober, progress=progress)
     if failed:
         report = replace(report, findings=(*report.findings, *unavailable_findings(reads)))
     return MultiOutcome(report, tuple(reads), plan)
 
 
-def _prober(reads: Sequence[VCenterRead], members: Sequence[Member], factory: ProberFactory | None) -> Prober | None:
+def api_prober_factory(netstack: str) -> ProberFactory:
+    """Each vCenter's hosts probed through the vSphere API on that vCenter's session (its settings, its password)."""
+
+    def make(target: VCenterTarget, session: Any, hosts: Sequence[VCenterHost], password: str) -> Prober:
+        return api_prober(session, target.settings, password, hosts, netstack)
+
+    return make
+
+
+def _prober(reads: Sequence[VCenterRead], members: Sequence[Member], factory: ProberFactory | None,
+            passwords: Mapping[str, str]) -> Prober | None:
     """Each vCenter's own prober, routed by source host; None for the SSH path."""
     if factory is None:
         return None
@@ -252,7 +272,7 @@ def _prober(reads: Sequence[VCenterRead], members: Sequence[Member], factory: Pr
     for read in reads:
         if read.ok:
             own = [m.host for m in members if m.vcenter == read.target.label]
-            prober = factory(read.session, own)
+            prober = factory(read.target, read.session, own, passwords[read.target.label])
             probers.append(prober)
             routes.update((h.name, prober) for h in own)
     return RoutingProber(routes, probers)
