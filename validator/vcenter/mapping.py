@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Interface, IPv4Network, IPv6Interface, ip_address
 from typing import Any
 
@@ -24,6 +25,7 @@ from validator.models import (
     VCenterVm,
     VCenterVmk,
 )
+from validator.vcenter.vim_records import ManagedObjectReference
 
 HOST_PROPERTIES = (
     "name",
@@ -96,6 +98,8 @@ def moref_id(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
+    if isinstance(value, ManagedObjectReference):
+        return value.value
     moid = getattr(value, "_moId", None)
     return str(moid) if moid is not None else None
 
@@ -215,12 +219,18 @@ def addresses_of(ip_config: Any) -> tuple[IPInterface, ...]:
         return ()
     found: list[IPInterface] = []
     if ip_config.ipAddress and ip_config.subnetMask:
-        prefix = IPv4Network(f"0.0.0.0/{ip_config.subnetMask}").prefixlen
+        prefix = _prefix_of_mask(str(ip_config.subnetMask))
         found.append(IPv4Interface(f"{ip_config.ipAddress}/{prefix}"))
     v6 = ip_config.ipV6Config
     for entry in (v6.ipV6Address or ()) if v6 is not None else ():
         found.append(IPv6Interface(f"{entry.ipAddress}/{entry.prefixLength}"))
     return tuple(found)
+
+
+@lru_cache(maxsize=64)
+def _prefix_of_mask(mask: str) -> int:
+    """``255.255.255.0`` -> 24 (a host has a handful of masks; ``ValueError`` for one that is not)."""
+    return IPv4Network(f"0.0.0.0/{mask}").prefixlen
 
 
 def stack_from_instance(instance: Any) -> VCenterStack:
