@@ -281,10 +281,14 @@ def _name(obj: RawObject | None) -> str | None:
 
 
 def _address(value: Any) -> IPAddress | None:
-    if not value:
-        return None
+    return _parsed_address(str(value)) if value else None
+
+
+@lru_cache(maxsize=1024)
+def _parsed_address(value: str) -> IPAddress | None:
+    """An address (unspecified or malformed: None); gateways repeat across hosts, hence the cache."""
     try:
-        address = ip_address(str(value))
+        address = ip_address(value)
     except ValueError:
         return None
     return None if address.is_unspecified else address

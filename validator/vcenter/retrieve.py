@@ -20,7 +20,8 @@ from typing import Any
 from validator.errors import ValidatorError, VCenterApiError, VCenterScopeError
 from validator.vcenter import collector_soap, mapping
 from validator.vcenter._vmomi import vim, vmodl
-from validator.vcenter.collector_soap import AnswerShapeError, FilterSpec, SoapFaultError, Traversal
+from validator.vcenter.collector_answer import AnswerShapeError, SoapFaultError
+from validator.vcenter.collector_soap import FilterSpec, Traversal
 from validator.vcenter.connect import map_error
 from validator.vcenter.esxcli_soap import session_cookie
 from validator.vcenter.mapping import RawObject, VCenterHost
