@@ -157,7 +157,9 @@ def bench(hosts: int, vms: int, repeat: int, profile: bool, page_size: int | Non
                 if profile:
                     profiler = cProfile.Profile()
                     profiler.runcall(retrieve_hosts, si, settings)
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+                    stats = pstats.Stats(profiler)
+                    stats.sort_stats("cumulative").print_stats(12)
+                    stats.sort_stats("tottime").print_stats(15)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from ipaddress import IPv4Interface, IPv4Network, IPv6Interface, ip_address
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface, ip_address
 from typing import Any
 
 from validator.models import (
@@ -220,7 +220,8 @@ def addresses_of(ip_config: Any) -> tuple[IPInterface, ...]:
     found: list[IPInterface] = []
     if ip_config.ipAddress and ip_config.subnetMask:
         prefix = _prefix_of_mask(str(ip_config.subnetMask))
-        found.append(IPv4Interface(f"{ip_config.ipAddress}/{prefix}"))
+        # parsed once: IPv4Interface would parse a string address twice (itself, then its network)
+        found.append(IPv4Interface((int(IPv4Address(str(ip_config.ipAddress))), prefix)))
     v6 = ip_config.ipV6Config
     for entry in (v6.ipV6Address or ()) if v6 is not None else ():
         found.append(IPv6Interface(f"{entry.ipAddress}/{entry.prefixLength}"))

@@ -150,12 +150,16 @@ def _retrieve_hosts(service_instance: Any, settings: VCenterSettings, pyvmomi: b
             view.DestroyView()
         return in_scope(mapping.hosts_from_objects(objects, settings.datacenter), settings)
     with collector_soap.gc_paused():
-        try:
-            objects = soap_objects(service_instance, settings, content, view)
-        finally:
-            view.DestroyView()
-        hosts = mapping.hosts_from_objects(objects, settings.datacenter)
+        hosts = _soap_hosts(service_instance, settings, content, view)  # its objects are freed before the resume
     return in_scope(hosts, settings)
+
+
+def _soap_hosts(service_instance: Any, settings: VCenterSettings, content: Any, view: Any) -> list[VCenterHost]:
+    try:
+        objects = soap_objects(service_instance, settings, content, view)
+    finally:
+        view.DestroyView()
+    return mapping.hosts_from_objects(objects, settings.datacenter)
 
 
 def in_scope(hosts: Sequence[VCenterHost], settings: VCenterSettings) -> list[VCenterHost]:
