@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from validator.errors import VCenterApiError
 from validator.vcenter import collector_answer, collector_soap
 from validator.vcenter.collector_answer import AnswerShapeError, Page, SoapFaultError, read_pages
-from validator.vcenter.collector_soap import FilterSpec, retrieve
+from validator.vcenter.collector_soap import FilterSpec, retrieve, soap_action
 from validator.vcenter.retrieve import PROPERTIES, TRAVERSALS
 from validator.vcenter.vim_records import ManagedObjectReference
 
@@ -92,3 +94,16 @@ def test_a_token_read_ahead_that_the_parse_contradicts_is_refused(monkeypatch: p
     monkeypatch.setattr(collector_soap, "peek_token", lambda data: "page-7")
     with pytest.raises(AnswerShapeError, match="read ahead"):
         retrieve(FakeChannel(PAGES, log), COLLECTOR, SPEC, 6)
+
+
+def test_the_soap_action_is_the_api_version_pyvmomi_agreed_on() -> None:
+    def session(version_id: object) -> SimpleNamespace:
+        return SimpleNamespace(_stub=SimpleNamespace(versionId=version_id))
+
+    assert soap_action(session('"urn:vim25/8.0.2.0"'), "8.0.3.0") == "urn:vim25/8.0.2.0"
+    assert soap_action(session(""), "7.0.3.0") == "urn:vim25/7.0.3.0"
+    assert soap_action(SimpleNamespace(), "6.7") == "urn:vim25/6.7"
+    with pytest.raises(VCenterApiError):
+        soap_action(session('"urn:vim25/8.0\r\nX-Evil: 1"'), "8.0 injected")
+    with pytest.raises(VCenterApiError):
+        soap_action(session("urn:vim25/8.0\n"), "8.0\n")

@@ -31,6 +31,7 @@ from validator.errors import (
     VCenterError,
     VCenterSessionError,
 )
+from validator.esxi.diag_ping import one_line
 from validator.vcenter.collector_answer import MAX_PAGE, AnswerShapeError, peek_token, read_page
 from validator.vcenter.connect import map_error, ssl_context
 from validator.vcenter.esxcli_soap import SOAP_PATH, SoapFault
@@ -126,11 +127,13 @@ def continue_body(collector: ManagedObjectReference, token: str) -> bytes:
 
 def retrieval_error(fault: SoapFault, where: str, username: str) -> VCenterError:
     """The project's error for a fault of the retrieval (one line, naming the vCenter)."""
-    said = f"{fault.kind}: {fault.message}" if fault.message else fault.kind
-    if fault.kind == "NotAuthenticated":
+    kind = one_line(fault.kind)[:80]
+    said = f"{kind}: {fault.message}" if fault.message else kind
+    if kind == "NotAuthenticated":
         return VCenterSessionError(f"{where}: session no longer valid ({said})")
-    if fault.kind == "NoPermission":
-        return VCenterAuthError(f"{where}: user {username} lacks a privilege ({fault.privilege})")
+    if kind == "NoPermission":
+        privilege = f" ({one_line(fault.privilege)[:80]})" if fault.privilege else ""
+        return VCenterAuthError(f"{where}: user {username} lacks a privilege{privilege}")
     return VCenterApiError(f"{where}: {said}")
 
 
@@ -200,7 +203,7 @@ class Connection:
         self._sent = (method, body)
 
     def receive(self) -> bytes:
-        """The answer to the request sent (a fault raised as :class:`SoapFaultError`, else its bytes)."""
+        """The bytes of the answer to the request sent: status 200, or 500 with the SOAP fault (read later)."""
         if self._sent is None:
             raise AssertionError("receive() before send()")
         method, body = self._sent
@@ -213,8 +216,6 @@ class Connection:
             data = response.read(MAX_PAGE + 1)
             if len(data) > MAX_PAGE:
                 raise AnswerShapeError(f"an answer of more than {MAX_PAGE} bytes")
-            if not response.isclosed():
-                response.read()  # the end of a chunked answer
         except VCenterError:
             self.close()
             raise
@@ -239,7 +240,7 @@ class Connection:
         return map_error(exc, self._settings)
 
 
-_SOAP_ACTION_RE = re.compile(r"^urn:vim25/[0-9A-Za-z._-]{1,40}$")
+_SOAP_ACTION_RE = re.compile(r"urn:vim25/[0-9A-Za-z._-]{1,40}")
 
 
 def soap_action(service_instance: Any, api_version: str | None) -> str:
@@ -247,10 +248,10 @@ def soap_action(service_instance: Any, api_version: str | None) -> str:
     of the same version as pyVmomi's), else the version vCenter reports."""
     stub = getattr(service_instance, "_stub", None)
     agreed = str(getattr(stub, "versionId", "") or "").strip('"')
-    if _SOAP_ACTION_RE.match(agreed):
+    if _SOAP_ACTION_RE.fullmatch(agreed):
         return agreed
     reported = f"urn:vim25/{api_version}"
-    if _SOAP_ACTION_RE.match(reported):
+    if _SOAP_ACTION_RE.fullmatch(reported):
         return reported
     raise VCenterApiError("no vSphere API version to call the PropertyCollector with")
 
