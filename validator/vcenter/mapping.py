@@ -2,8 +2,10 @@
 
 Input is a list of :class:`RawObject` (type, id, properties by path) built from the ``ObjectContent`` of the
 retrieval: HostSystem objects with their properties, and the ComputeResource, VirtualMachine and Network
-objects reached from them. Values are pyVmomi data objects (``vim.host.VirtualNic`` ...), read by attribute
-only; nothing here talks to vCenter.
+objects reached from them. Values are read by attribute only, with vim25's field names: the small records of
+:mod:`validator.vcenter.vim_records` (``HostVirtualNic`` ..., what the retrieval's SOAP reading builds; a
+reference is a ``ManagedObjectReference``) or pyVmomi's data objects (``vim.host.VirtualNic`` ..., what the
+pyVmomi reading and the unit tests build). Nothing here talks to vCenter.
 """
 
 from __future__ import annotations
