@@ -24,7 +24,7 @@ from validator.vcenter.collector_answer import (
     peek_token,
     read_page,
     read_pages,
-    trim_candidates,
+    trim_unread,
 )
 from validator.vcenter.collector_soap import FilterSpec, continue_body, retrieval_error, retrieve_body
 from validator.vcenter.mapping import (
@@ -100,19 +100,32 @@ def test_pages_carry_their_token_and_it_is_read_ahead_from_the_head() -> None:
         assert peek_token(sample(name)) is None
 
 
-def test_candidates_are_cut_to_their_device_and_key_and_read_the_same() -> None:
+def children(element: ET.Element) -> list[str]:
+    return [child.tag.rpartition("}")[2] for child in element]
+
+
+def test_what_is_never_read_is_cut_before_the_parse() -> None:
     data = sample("unseen-page-1.xml")
-    trimmed = trim_candidates(data)
-    assert len(trimmed) < len(data) * 0.7
-    candidates = list(ET.fromstring(trimmed).iter("{urn:vim25}candidateVnic"))
-    assert candidates and all([c.tag.rpartition("}")[2] for c in cand] == ["device", "key"] for cand in candidates)
-    untrimmed = ET.fromstring(data)
-    assert len(list(untrimmed.iter("{urn:vim25}candidateVnic"))) == len(candidates)
+    trimmed = trim_unread(data)
+    assert len(trimmed) < len(data) * 0.5
+    tree, whole = ET.fromstring(trimmed), ET.fromstring(data)
+    v = "{urn:vim25}"
+    candidates = list(tree.iter(f"{v}candidateVnic"))
+    assert candidates and all(children(c) == ["device", "key"] for c in candidates)
+    for config in tree.iter(f"{v}VirtualNicManagerNetConfig"):
+        selected = config.findall(f"{v}selectedVnic")
+        assert children(config)[:1] == ["nicType"] and (selected or children(config) == ["nicType"])
+    services = list(tree.iter(f"{v}service"))
+    assert len(services) == len(list(whole.iter(f"{v}service")))
+    assert all(children(s)[0] == "key" and children(s)[-1] == "running" for s in services)
+    groups = list(tree.iter(f"{v}HostPortGroup"))
+    assert len(groups) == len(list(whole.iter(f"{v}HostPortGroup")))
+    assert all(children(g) == ["spec"] and children(g[0]) == ["name"] for g in groups)
 
 
 def test_trimming_changes_no_fact(monkeypatch: pytest.MonkeyPatch) -> None:
     trimmed = read_pages(sample(p) for p in PAGES)
-    monkeypatch.setattr(collector_answer, "trim_candidates", lambda data: data)
+    monkeypatch.setattr(collector_answer, "trim_unread", lambda data: data)
     assert read_pages(sample(p) for p in PAGES) == trimmed
 
 
@@ -121,9 +134,15 @@ def test_trimming_changes_no_fact(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.param(lambda d: d.replace(b"<candidateVnic><device>", b"<candidateVnic> <device>"), id="not vCenter's order"),
     pytest.param(lambda d: re.sub(rb"<candidateVnic>(<device>[^<]*</device>)(<key>[^<]*</key>)",
                                   rb"<candidateVnic>\2\1", d), id="key before device"),
+    pytest.param(lambda d: re.sub(rb"(<service>)(<key>[^<]*</key>)", rb"\1<policy>on</policy>\2", d),
+                 id="a service's policy first"),
+    pytest.param(lambda d: d.replace(b"<spec><name>", b"<spec><vlanId>0</vlanId><name>"), id="a port group's VLAN first"),
+    pytest.param(lambda d: re.sub(rb"(<running>[^<]*</running>)", rb"\1<service>nested</service>", d, count=1),
+                 id="trimmed into malformed XML: parsed again whole"),
 ])
-def test_a_candidate_that_is_not_as_expected_is_parsed_whole(change: Any) -> None:
+def test_an_element_not_as_expected_is_parsed_whole(change: Any) -> None:
     data = sample("unseen-page-3.xml")
+    assert change(data) != data
     assert read_page(change(data)) == read_page(data)
 
 

@@ -8,9 +8,9 @@ read as text.
 
 Two things keep it cheap (the profile of 500 hosts: most of the time was the parse itself):
 
-- :func:`trim_candidates` cuts every ``candidateVnic`` to its ``device`` and ``key`` before the parse: every
-  service's ``netConfig`` repeats each VMkernel NIC whole, some 45% of a host's elements, of which only those
-  two fields are read;
+- :func:`trim_unread` cuts, in the bytes, what the reader never looks at before the parse: every service's
+  ``netConfig`` repeats each VMkernel NIC whole as a candidate (some 45% of a host's elements, of which only a
+  selected one's ``device`` and ``key`` are read), and services and port groups carry rules, policies and ports;
 - :func:`peek_token` reads the next page's token from the head of an answer, so the next page can be asked for
   before this one is parsed.
 
@@ -21,6 +21,7 @@ carrying the fault (the caller maps it to the project's typed error, naming the 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -119,13 +120,26 @@ def peek_token(data: bytes, limit: int = PEEK_BYTES) -> str | None:
 def _response(data: bytes) -> ET.Element:
     if len(data) > MAX_PAGE:
         raise AnswerShapeError(f"an answer of {len(data)} bytes (at most {MAX_PAGE})")
-    declarations = _has_declarations(data)
-    if declarations and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
+    if _has_declarations(data) and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
         raise AnswerShapeError("the answer carries a document type declaration")
+    trimmed = trim_unread(data)
     try:
-        envelope = ET.fromstring(data if declarations else trim_candidates(data))  # noqa: S314 - no DTD, bounded
+        envelope = ET.fromstring(trimmed)  # noqa: S314 - no DTD, size bounded
+    except ET.ParseError as exc:
+        if trimmed is data:
+            raise AnswerShapeError(f"not a SOAP answer: not XML ({exc})") from None
+        envelope = _parse_whole(data)
+    return _body(envelope)
+
+
+def _parse_whole(data: bytes) -> ET.Element:
+    try:
+        return ET.fromstring(data)  # noqa: S314 - no DTD, size bounded
     except ET.ParseError as exc:
         raise AnswerShapeError(f"not a SOAP answer: not XML ({exc})") from None
+
+
+def _body(envelope: ET.Element) -> ET.Element:
     body = next((e for e in envelope if local_name(e.tag) == "Body"), None)
     first = next(iter(body), None) if body is not None else None
     if first is None:
@@ -138,11 +152,35 @@ def _response(data: bytes) -> ET.Element:
 # ------------------------------------------------------------------------------------------ trimming
 
 
-_CANDIDATE_OPEN = b"<candidateVnic>"
-_CANDIDATE_CLOSE = b"</candidateVnic>"
-_KEY_CLOSE = b"</key>"
-_CANDIDATE_START = b"<candidateVnic><device>"
-_DEVICE_THEN_KEY = b"</device><key>"
+@dataclass(frozen=True)
+class _Cut:
+    """Elements ``tag`` cut, in the bytes, to the part the reader looks at (``keep``); the rest of their content,
+    which it never reads, is dropped before the parse.
+
+    ``keep`` matches leaf elements only (``<x>text</x>``), at the element's start or, with ``at``, where ``at``
+    is found inside it (then the element's start tag is kept and ``closing`` closes what ``keep`` leaves open).
+    An element in which ``unless`` appears, or whose content ``keep`` does not match, is left whole.
+    """
+
+    tag: bytes
+    keep: re.Pattern[bytes]
+    at: bytes = b""
+    closing: bytes = b""
+    unless: bytes = b""
+
+
+_CUTS = (
+    # a service's VMkernel NICs matter only when some are selected: then only the candidates' device and key
+    _Cut(b"VirtualNicManagerNetConfig", re.compile(rb"<VirtualNicManagerNetConfig><nicType>[^<]{0,4096}</nicType>"),
+         unless=b"<selectedVnic>"),
+    _Cut(b"candidateVnic", re.compile(rb"<candidateVnic><device>[^<]{0,4096}</device><key>[^<]{0,4096}</key>")),
+    # a service: its key and whether it runs (not its rules, policy, package)
+    _Cut(b"service", re.compile(
+        rb"<service><key>[^<]{0,4096}</key>(?:<label>[^<]{0,4096}</label>)?(?:<required>[^<]{0,16}</required>)?"
+        rb"(?:<uninstallable>[^<]{0,16}</uninstallable>)?<running>[^<]{0,16}</running>")),
+    # a port group: its name (not its ports, computed policy, VLAN)
+    _Cut(b"HostPortGroup", re.compile(rb"<spec><name>[^<]{0,4096}</name>"), at=b"<spec><name>", closing=b"</spec>"),
+)
 
 
 def _has_declarations(data: bytes) -> bool:
@@ -150,31 +188,43 @@ def _has_declarations(data: bytes) -> bool:
     return b"!" in data and b"<!" in data
 
 
-def trim_candidates(data: bytes) -> bytes:
-    """``data`` with every ``candidateVnic`` cut to its ``device`` and ``key``, before it is parsed.
+def trim_unread(data: bytes) -> bytes:
+    """``data`` with what the reader never looks at cut away, before it is parsed (:data:`_CUTS`).
 
-    Cutting them in the bytes (a few ``find`` per candidate) costs a tenth of parsing them. A candidate is cut
-    only when it starts exactly ``<candidateVnic><device>...</device><key>...</key>`` (vCenter's order, no
-    prefix), and only in a document with no comment, CDATA section or DTD (``<!``): anything else is parsed whole,
-    as it came.
+    Every service's ``netConfig`` repeats each VMkernel NIC whole as a candidate (some 45% of a host's elements,
+    of which a selected one's device and key are read); a service and a port group carry rules, policies and
+    ports, not read either. Cutting them in the bytes (a few ``find`` per element) costs a fraction of parsing
+    them. Only elements of vCenter's shape are cut (no prefix, fields in the WSDL's order), and only in a document
+    with no comment, CDATA section or DTD (``<!``); anything else is parsed whole, as it came. A trimmed answer
+    that does not parse is parsed again as it came (:func:`read_page`).
     """
     if _has_declarations(data):
         return data
-    find = data.find
+    for cut in _CUTS:
+        data = _cut(data, cut)
+    return data
+
+
+def _cut(data: bytes, cut: _Cut) -> bytes:
+    open_tag, close_tag = b"<" + cut.tag + b">", b"</" + cut.tag + b">"
+    find, match = data.find, cut.keep.match
     view = memoryview(data)
-    parts: list[memoryview] = []
+    parts: list[bytes | memoryview] = []
     position = 0
-    while (start := find(_CANDIDATE_OPEN, position)) >= 0:
-        key_end = find(_KEY_CLOSE, start)
-        end = find(_CANDIDATE_CLOSE, start)
-        if key_end < 0 or end < 0:
+    while (start := find(open_tag, position)) >= 0:
+        end = find(close_tag, start)
+        if end < 0:
             break
-        if (key_end < end and data.startswith(_CANDIDATE_START, start)  # exactly <candidateVnic><device>..</device>
-                and find(_DEVICE_THEN_KEY, start, key_end) >= 0    # <key>..</key>: four tags, text between
-                and data.count(b"<", start, key_end) == 4):
-            parts.append(view[position:key_end + len(_KEY_CLOSE)])
-        else:
+        kept = None
+        if not (cut.unless and find(cut.unless, start, end) >= 0):
+            at = find(cut.at, start, end) if cut.at else start
+            kept = match(data, at, end) if at >= 0 else None
+        if kept is None:
             parts.append(view[position:end])
+        elif cut.at:
+            parts += (view[position:start], open_tag, view[kept.start():kept.end()], cut.closing)
+        else:
+            parts += (view[position:kept.end()], cut.closing)
         position = end
     if not parts:
         return data
