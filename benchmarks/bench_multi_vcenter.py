@@ -1,12 +1,14 @@
 """Two simulated vCenters of 500 hosts x 2 vMotion vmks: plan sizes and retrieval time, no probing.
 
     .venv/bin/python benchmarks/bench_multi_vcenter.py [--hosts 500] [--vms 2] [--repeat 5] [--profile]
+        [--page-size N]
 
 Prints: the pairs of a migration plan between the two vCenters (``--from vc1 --to vc2``: both ways plus each
 side's cluster mesh, and between only) beside the full mesh of the same hosts (``--cross-cluster``); the time
 to read both vCenters at once (login included, one retrieval each, in parallel) and one alone (login excluded);
-and the floor: the same SOAP requests replayed raw over the session's connection, the responses read and not
-parsed. ``--profile`` prints where one retrieval spends its time beyond that floor.
+and the floor: the same SOAP requests replayed raw, one after the other, over the session's connection, the
+responses read and not parsed; once, the same pages read by pyVmomi's data objects. ``--profile`` prints where
+one retrieval spends its time beyond that floor.
 """
 
 from __future__ import annotations
@@ -30,55 +32,54 @@ from tests.vcenter.models import scale_model
 from validator.lab.vcsim import build_vcsim, running_vcsims
 from validator.migration import plan_size
 from validator.models import MigrationPlan
+from validator.vcenter import collector_soap, retrieve
 from validator.vcenter._vmomi import vim
 from validator.vcenter.connect import vcenter_session
 from validator.vcenter.discoverer import host_info_from_vcenter
 from validator.vcenter.multi import members_of, read_vcenters
-from validator.vcenter.retrieve import filter_spec, retrieve_hosts
+from validator.vcenter.retrieve import reference, retrieve_hosts, soap_filter_spec
 from validator.vcenter.targets import VCenterTarget
 
 _TOKEN = re.compile(rb"<token>([^<]+)</token>")
-_PAGED = ("RetrievePropertiesEx", "ContinueRetrievePropertiesEx")
 
 
-def recorded_calls(si: Any, settings: Any) -> list[tuple[Any, Any, list[Any]]]:
-    """The PropertyCollector calls one retrieval makes: (managed object, method info, arguments)."""
-    stub = si._stub
-    original = stub.InvokeMethod
-    calls: list[tuple[Any, Any, list[Any]]] = []
+def recorded_calls(si: Any, settings: Any) -> list[str]:
+    """The PropertyCollector calls one retrieval posts, in order (method names)."""
+    calls: list[str] = []
 
-    def invoke(mo: Any, info: Any, args: Any, *rest: Any, **kw: Any) -> Any:
-        if info.wsdlName in _PAGED:
-            calls.append((mo, info, list(args)))
-        return original(mo, info, args, *rest, **kw)
+    def watch(instance: Any, method: str, request: bytes, answer: bytes) -> None:
+        if instance is si:
+            calls.append(method)
 
-    stub.InvokeMethod = invoke
+    collector_soap.WATCHERS.append(watch)
     try:
         retrieve_hosts(si, settings)
     finally:
-        stub.InvokeMethod = original
+        collector_soap.WATCHERS.remove(watch)
     return calls
 
 
-def replay(si: Any, calls: list[tuple[Any, Any, list[Any]]]) -> int:
-    """Send the same requests as raw SOAP over the session's connection (a fresh ContainerView, as the retrieval
-    makes); read every byte, parse nothing but the page token. Returns the bytes read."""
+def replay(si: Any, calls: list[str]) -> int:
+    """Send the same requests as raw SOAP, one after the other, on a connection pyVmomi's session already has
+    open (a fresh ContainerView, as the retrieval makes); read every byte, parse nothing but the page token.
+    Returns the bytes read."""
     stub = si._stub
-    headers = {"Cookie": stub.cookie, "SOAPAction": stub.versionId, "Content-Type": "text/xml; charset=UTF-8"}
     content = si.RetrieveContent()
+    action = collector_soap.soap_action(si, content.about.apiVersion)
+    headers = {"Cookie": stub.cookie, "SOAPAction": action, "Content-Type": "text/xml; charset=utf-8"}
+    collector = reference(content.propertyCollector)
     view = content.viewManager.CreateContainerView(container=content.rootFolder, type=[vim.HostSystem],
                                                    recursive=True)
     total = 0
     token: bytes | None = None
     try:
-        for mo, info, recorded in calls:
-            if info.wsdlName == "ContinueRetrievePropertiesEx":
+        for method in calls:
+            if method == "ContinueRetrievePropertiesEx":
                 if token is None:
                     break
-                args: list[Any] = [token.decode()]
+                body = collector_soap.continue_body(collector, token.decode())
             else:
-                args = [[filter_spec(view)], *recorded[1:]]
-            body = stub.SerializeRequest(mo, info, args)
+                body = collector_soap.retrieve_body(collector, soap_filter_spec(view), retrieve.PAGE_SIZE)
             conn = stub.GetConnection()
             conn.request("POST", stub.path, body, headers)
             response = conn.getresponse()
@@ -98,7 +99,9 @@ def best(times: list[float]) -> str:
     return f"best {min(times) * 1000:.0f} ms, median {sorted(times)[len(times) // 2] * 1000:.0f} ms"
 
 
-def bench(hosts: int, vms: int, repeat: int, profile: bool) -> None:
+def bench(hosts: int, vms: int, repeat: int, profile: bool, page_size: int | None) -> None:
+    if page_size:
+        retrieve.PAGE_SIZE = page_size
     binary = build_vcsim()
     models = {"vc1": scale_model(hosts, vms), "vc2": scale_model(hosts, vms)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,6 +142,10 @@ def bench(hosts: int, vms: int, repeat: int, profile: bool) -> None:
                     size_bytes = replay(si, calls)
                     floor.append(time.perf_counter() - clock)
                 print(f"one vCenter, retrieval (login excluded): {best(alone)}")
+                clock = time.perf_counter()
+                retrieve_hosts(si, settings, pyvmomi=True)
+                print(f"one vCenter, the same pages read by pyVmomi's data objects (once, for comparison): "
+                      f"{(time.perf_counter() - clock) * 1000:.0f} ms")
                 print(f"one vCenter, the same {len(calls)} PropertyCollector request(s) replayed raw "
                       f"({size_bytes / 1e6:.1f} MB read, not parsed): {best(floor)}; retrieval / floor = "
                       f"{min(alone) / min(floor):.2f}")
@@ -150,7 +157,9 @@ def bench(hosts: int, vms: int, repeat: int, profile: bool) -> None:
                 if profile:
                     profiler = cProfile.Profile()
                     profiler.runcall(retrieve_hosts, si, settings)
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+                    stats = pstats.Stats(profiler)
+                    stats.sort_stats("cumulative").print_stats(12)
+                    stats.sort_stats("tottime").print_stats(15)
 
 
 def main() -> None:
@@ -159,8 +168,9 @@ def main() -> None:
     parser.add_argument("--vms", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--page-size", type=int, default=None, help="objects per page (default: the retrieval's)")
     args = parser.parse_args()
-    bench(args.hosts, args.vms, args.repeat, args.profile)
+    bench(args.hosts, args.vms, args.repeat, args.profile, args.page_size)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@
     +-- HttpError               an answer that is not HTTP/1.x as expected  (validator/vcenter/soap_http.py)
     ConnectionError
     +-- StaleConnection         vCenter closed a keep-alive connection      (validator/vcenter/soap_http.py)
+
+    Inside the host retrieval's SOAP reading, caught by validator/vcenter/retrieve.py and raised again as a
+    VCenterApiError (or the typed error of the fault) naming the vCenter:
+
+    VCenterApiError
+    +-- AnswerShapeError        a PropertyCollector answer of another shape  (validator/vcenter/collector_answer.py)
+    +-- SoapFaultError          a SOAP fault in a PropertyCollector answer   (validator/vcenter/collector_answer.py)
 """
 
 from __future__ import annotations

@@ -2,15 +2,18 @@
 
 Input is a list of :class:`RawObject` (type, id, properties by path) built from the ``ObjectContent`` of the
 retrieval: HostSystem objects with their properties, and the ComputeResource, VirtualMachine and Network
-objects reached from them. Values are pyVmomi data objects (``vim.host.VirtualNic`` ...), read by attribute
-only; nothing here talks to vCenter.
+objects reached from them. Values are read by attribute only, with vim25's field names: the small records of
+:mod:`validator.vcenter.vim_records` (``HostVirtualNic`` ..., what the retrieval's SOAP reading builds; a
+reference is a ``ManagedObjectReference``) or pyVmomi's data objects (``vim.host.VirtualNic`` ..., what the
+pyVmomi reading and the unit tests build). Nothing here talks to vCenter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Interface, IPv4Network, IPv6Interface, ip_address
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface, ip_address
 from typing import Any
 
 from validator.models import (
@@ -24,6 +27,7 @@ from validator.models import (
     VCenterVm,
     VCenterVmk,
 )
+from validator.vcenter.vim_records import ManagedObjectReference
 
 HOST_PROPERTIES = (
     "name",
@@ -96,6 +100,8 @@ def moref_id(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
+    if isinstance(value, ManagedObjectReference):
+        return value.value
     moid = getattr(value, "_moId", None)
     return str(moid) if moid is not None else None
 
@@ -215,12 +221,19 @@ def addresses_of(ip_config: Any) -> tuple[IPInterface, ...]:
         return ()
     found: list[IPInterface] = []
     if ip_config.ipAddress and ip_config.subnetMask:
-        prefix = IPv4Network(f"0.0.0.0/{ip_config.subnetMask}").prefixlen
-        found.append(IPv4Interface(f"{ip_config.ipAddress}/{prefix}"))
+        prefix = _prefix_of_mask(str(ip_config.subnetMask))
+        # parsed once: IPv4Interface would parse a string address twice (itself, then its network)
+        found.append(IPv4Interface((int(IPv4Address(str(ip_config.ipAddress))), prefix)))
     v6 = ip_config.ipV6Config
     for entry in (v6.ipV6Address or ()) if v6 is not None else ():
         found.append(IPv6Interface(f"{entry.ipAddress}/{entry.prefixLength}"))
     return tuple(found)
+
+
+@lru_cache(maxsize=64)
+def _prefix_of_mask(mask: str) -> int:
+    """``255.255.255.0`` -> 24 (a host has a handful of masks; ``ValueError`` for one that is not)."""
+    return IPv4Network(f"0.0.0.0/{mask}").prefixlen
 
 
 def stack_from_instance(instance: Any) -> VCenterStack:
@@ -271,10 +284,14 @@ def _name(obj: RawObject | None) -> str | None:
 
 
 def _address(value: Any) -> IPAddress | None:
-    if not value:
-        return None
+    return _parsed_address(str(value)) if value else None
+
+
+@lru_cache(maxsize=1024)
+def _parsed_address(value: str) -> IPAddress | None:
+    """An address (unspecified or malformed: None); gateways repeat across hosts, hence the cache."""
     try:
-        address = ip_address(str(value))
+        address = ip_address(value)
     except ValueError:
         return None
     return None if address.is_unspecified else address
