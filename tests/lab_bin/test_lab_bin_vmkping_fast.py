@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -185,15 +186,14 @@ def healthy(
     return Case(text, dest, fam, count, size)
 
 
-def printed_us(us: int) -> int:
-    """The round trip iputils printed, in microseconds."""
-    whole, _, frac = iputils_time(us).partition(".")
+def printed(time: str) -> int:
+    """A printed round trip ("0.345", "12.3", "150") in microseconds."""
+    whole, _, frac = time.partition(".")
     return int(whole) * 1000 + int((frac + "000")[:3])
 
 
-def ties(times: list[int]) -> bool:
-    """The average of the printed times lies exactly halfway between two microseconds: left to the awk."""
-    us = [printed_us(t) for t in times]
+def ties(us: list[int]) -> bool:
+    """The average lies exactly halfway between two microseconds: the shell leaves it to the awk."""
     return 2 * (sum(us) % len(us)) == len(us)
 
 
@@ -254,7 +254,7 @@ def test_many_generated_usual_runs_match_the_awk(fakes: Path, host_dir: Path, tm
         case = healthy(fam, count, size, times, ttl=rng.choice([64, 63, 62, 1]), src=rng.choice(["vmk1", None]))
         run = same_as_awk(fakes, host_dir, case, tmp_path)
         assert run.rc == 0
-        expect_awk = ties(list(times.values())) or loss_tie(count, len(times))
+        expect_awk = ties([printed(iputils_time(t)) for t in times.values()]) or loss_tie(count, len(times))
         assert run.awk == expect_awk, case.text
         shortcut += not run.awk
     assert shortcut > 100  # most of them took the shell's way
@@ -428,3 +428,99 @@ def test_unusual_arguments_go_through_the_awk(
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
     assert log.read_text() != ""
     assert proc.stdout.startswith("PING ")
+
+
+# ------------------------------------------------------------------------- real iputils (namespaces)
+
+REAL = [
+    # host, namespace key, ping arguments (as vmkping builds them), destination
+    ("esxa", "ns_vmotion", ["-4", "-c", "3", "-i", "0.05", "-s", "56", "-M", "dont", "-I", "vmk1"], DEST4),
+    ("esxa", "ns_vmotion", ["-6", "-c", "3", "-i", "0.05", "-s", "56", "-M", "dont", "-I", "vmk1"], DEST6),
+    ("esxa", "ns_vmotion", ["-4", "-c", "3", "-i", "0.05", "-s", "1472", "-M", "do", "-I", "vmk1"], DEST4),
+    ("esxa", "ns_vmotion", ["-4", "-c", "3", "-i", "0.05", "-s", "8972", "-M", "dont"], DEST4),
+    ("esxa", "ns_vmotion", ["-4", "-c", "3", "-i", "0.05", "-s", "8972", "-M", "do", "-I", "vmk1"], DEST4),
+    ("esxa", "ns_default", ["-4", "-c", "1", "-s", "1472", "-M", "do", "-I", "vmk0"], "198.18.0.12"),
+    ("esxa", "ns_default", ["-6", "-c", "3", "-i", "0.05", "-s", "1452", "-M", "do", "-I", "vmk0"], "2001:db8::12"),
+    ("esxb", "ns_vmotion", ["-6", "-c", "3", "-i", "0.05", "-s", "56", "-M", "dont", "-I", "vmk1"], "2001:db8:1::11"),
+]
+
+
+# the vmk's address vmkping hands the awk (srcip), per (host, vmk, family)
+SOURCES = {
+    ("esxa", "vmk0", 4): "198.18.0.11", ("esxa", "vmk0", 6): "2001:db8::11",
+    ("esxa", "vmk1", 4): "198.18.1.11", ("esxa", "vmk1", 6): "2001:db8:1::11",
+    ("esxb", "vmk0", 4): "198.18.0.12", ("esxb", "vmk0", 6): "2001:db8::12",
+    ("esxb", "vmk1", 4): "198.18.2.11", ("esxb", "vmk1", 6): "2001:db8:2::11",
+}
+
+
+def usual(text: str) -> bool:
+    """A run the shell translates itself: replies, no ICMP or local error, no DUP, no halfway average."""
+    times = [printed(t) for t in re.findall(r" time=([0-9.]+) ms$", text, re.MULTILINE)]
+    unusual = re.search(r"^(From |ping: (?!Warning))|\(DUP!\)", text, re.MULTILINE)
+    return bool(times) and not unusual and not ties(times)
+
+
+@pytest.mark.lab
+def test_real_iputils_runs_match_the_awk(net: topo.Topology, fakes: Path, tmp_path: Path) -> None:
+    """This machine's own ping, captured in the lab's namespaces and replayed: the usual runs take the
+    shell's way, the others (the DF run above the 1500 hop) the awk's; all print what the awk alone would."""
+    taken = []
+    for host, key, args, dest in REAL:
+        ns = getattr(net.hosts[host], key)
+        argv = ["nsenter", f"--net=/run/netns/{ns}", "ping", "-n", *args, "-W", "1", "--", dest]
+        subprocess.run(argv, capture_output=True, timeout=30, check=False)  # neighbours resolved, path MTU learnt
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        fam = 6 if "-6" in args else 4
+        count, size = int(args[args.index("-c") + 1]), int(args[args.index("-s") + 1])
+        case = Case(proc.stdout + proc.stderr, dest, fam, count, size)
+        vmk = args[args.index("-I") + 1] if "-I" in args else ""
+        stack = "vmotion" if key == "ns_vmotion" else "defaultTcpipStack"
+        run = replay(fakes, net.hostdir(host), case, tmp_path, stack, vmk, "-d" if "do" in args else "")
+        rc, out = translate(net, case.text, host=dest, count=str(count), size=str(size), fam=str(fam), vmk=vmk,
+                            srcip=SOURCES.get((host, vmk, fam), ""), stack=stack, hostdir=str(net.hostdir(host)))
+        assert (run.rc, run.out) == (rc, out), case.text
+        assert run.awk != usual(case.text), case.text
+        taken.append(not run.awk)
+    assert taken[4] is False  # DF above the 1500 hop: Frag needed, then EMSGSIZE
+    assert sum(taken) >= 5, taken  # the healthy ones (but for a rare halfway average)
+
+
+def replay(fakes: Path, hostdir: Path, case: Case, tmp: Path, stack: str, vmk: str, df: str) -> Run:
+    """vmkping from ``hostdir``'s host on ``stack`` (``-I vmk`` unless empty, ``df`` "-d" or ""), replaying."""
+    canned = tmp / "ping.out"
+    canned.write_text(case.text)
+    log = tmp / "awk.log"
+    log.write_text("")
+    env = {**os.environ, "PATH": f"{fakes}:{os.environ.get('PATH', '/usr/bin:/bin')}", "VMV_HOSTDIR": str(hostdir),
+           "VMV_FAKE_PING": str(canned), "VMV_AWK_LOG": str(log)}
+    argv = ["dash", str(BIN / "vmkping"), f"++netstack={stack}", *(["-I", vmk] if vmk else []), *([df] if df else [])]
+    argv += ["-c", str(case.count), "-s", str(case.size), f"-{case.fam}", case.dest]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert proc.stderr == ""
+    return Run(proc.returncode, proc.stdout, log.read_text() != "")
+
+
+@pytest.mark.lab
+def test_a_healthy_vmkping_in_the_lab_starts_no_awk(net: topo.Topology, fakes: Path, tmp_path: Path) -> None:
+    """As the SSH session runs it (the host's default namespace, the real nsenter and ping)."""
+    wrappers = tmp_path / "wrap"
+    wrappers.mkdir()
+    shutil.copy(fakes / "awk", wrappers / "awk")  # only the awk wrapper: the real nsenter and ping
+    log = tmp_path / "awk.log"
+    h = net.hosts["esxa"]
+
+    def run(*args: str) -> tuple[str, bool]:
+        log.write_text("")
+        argv = ["ip", "netns", "exec", h.ns_default, "env", f"VMV_HOSTDIR={net.hostdir('esxa')}",
+                f"PATH={wrappers}:{os.environ.get('PATH', '/usr/bin:/bin')}", f"VMV_AWK_LOG={log}",
+                "sh", str(BIN / "vmkping"), "-c", "3", "-i", "0.05", "-W", "1", *args]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        return proc.stdout, log.read_text() != ""
+
+    out, awk = run("++netstack=vmotion", "-I", "vmk1", DEST4)
+    assert not awk and "3 packets transmitted, 3 packets received, 0% packet loss" in out
+    out, awk = run("++netstack=vmotion", "-I", "vmk1", DEST6)
+    assert not awk and out.startswith(f"PING {DEST6} ({DEST6}): 56 data bytes\n")
+    out, awk = run("++netstack=vmotion", "-I", "vmk1", "-d", "-s", "8972", DEST4)  # Frag needed: the awk
+    assert awk and "3 packets transmitted, 0 packets received, 100% packet loss" in out
