@@ -1,7 +1,8 @@
 # vmkping.awk: translate iputils ping output (stdout+stderr) into ESXi's FreeBSD-style vmkping output.
 # Needs vmvlib.awk. Variables (-v): host, count, size, fam (4|6), vmk ("" = no -I), srcip (the vmk's
 # address of that family, or ""), stack, ns (namespace name), hostdir, forced ("down": ping did not
-# run, the source vmk is disabled).
+# run, the source vmk is disabled), shown (how many of the first lines of this output vmkping has
+# already printed itself: the header and replies of a run that began in its usual shape; not again).
 #
 # ESXi semantics emulated here:
 #   - replies: icmp_seq from 0, 3-decimal times, "N bytes from IP: icmp_seq=S ttl=T time=X ms"; IPv6
@@ -36,17 +37,21 @@ BEGIN {
     }
 }
 
+function out(s) {
+    if (shown > 0) { shown--; return }
+    print s
+    fflush()
+}
+
 function header() {
     if (hdr_done) return
     hdr_done = 1
-    print "PING " host " (" dest "): " size " data bytes"
-    fflush()
+    out("PING " host " (" dest "): " size " data bytes")
 }
 
 function line_out(s) {
     header()
-    print s
-    fflush()
+    out(s)
 }
 
 function emit(n, what,    k) {
