@@ -192,3 +192,19 @@ def test_a_gateway_nobody_answers_at_is_an_unused_address_of_the_rack() -> None:
     topo = parse(BASE.replace('gateway = "198.19.1.1"', 'gateway = "198.19.1.254"'))
     host = topo.hosts[0]
     assert str(host.gateway) == "198.19.1.254" and str(topo.racks[0].gateway) == "198.19.1.1"
+
+
+def test_the_kernel_neighbour_tables_are_raised_to_fit_a_large_lab_and_never_lowered() -> None:
+    """64 hosts x 2 vmks in 8 racks: 17 addresses per rack segment may all learn each other (8 x 17 x 16), plus
+    the management and uplink entries; the kernel's default limit (1024, one table for every namespace) is
+    below that, so the lab raises it (twice the need as the hard limit), and leaves a larger one alone."""
+    from validator.lab.netbuild import neighbour_entries, neighbour_room
+
+    topo = generate_topology(hosts=64, vmks=2, racks=8)
+    assert neighbour_entries(topo) == 8 * 17 * 16 + 2 * 64 + 2 * 8
+    room = dict(neighbour_room(2320, {"net/ipv4/neigh/default/gc_thresh2": 512,
+                                      "net/ipv4/neigh/default/gc_thresh3": 1024,
+                                      "net/ipv6/neigh/default/gc_thresh2": 4000,
+                                      "net/ipv6/neigh/default/gc_thresh3": 8000}))
+    assert room == {"net/ipv4/neigh/default/gc_thresh2": "2320", "net/ipv4/neigh/default/gc_thresh3": "4640"}
+    assert plan_network(topo, Names(topo.lab.prefix)).neighbours == 2320

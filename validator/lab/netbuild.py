@@ -20,7 +20,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address
@@ -110,6 +110,7 @@ class NetPlan:
     configure: list[Batch] = field(default_factory=list)
     rules6: list[Batch] = field(default_factory=list)  # `ip -6` only: ip rule cannot infer the family
     tc: list[Batch] = field(default_factory=list)
+    neighbours: int = 0  # neighbour entries the lab may hold at once, per address family (all namespaces)
 
 
 def plan_network(topo: Topology, names: Names) -> NetPlan:
@@ -143,10 +144,29 @@ def plan_network(topo: Topology, names: Names) -> NetPlan:
         plan.configure.append((names.vmotion_ns(host.name), routes))
         plan.rules6.append((names.vmotion_ns(host.name), rules6))
     plan.tc = _blackhole_batches(topo, names)
+    plan.neighbours = neighbour_entries(topo)
     for _, lines in plan.create + plan.configure + plan.rules6 + plan.tc:
         for line in lines:
             _check_line(line)
     return plan
+
+
+def neighbour_entries(topo: Topology) -> int:
+    """How many neighbour (ARP/ND) entries the lab's namespaces may hold at once, at most: on each rack segment
+    every vmk and the gateway may learn every other, on the management segment each host the validator's address
+    and the validator every host, on each uplink the two routers each other."""
+    rack_segments = [sum(len(h.vmks) for h in _rack_hosts(topo, rack)) + 1 for rack in topo.racks]
+    return sum(n * (n - 1) for n in rack_segments) + 2 * len(topo.hosts) + 2 * len(topo.racks)
+
+
+def neighbour_room(needed: int, current: Mapping[str, int]) -> Sysctls:
+    """The kernel's neighbour-table limits to raise (never lower) so that ``needed`` entries fit, with room to
+    spare: the table is one for every namespace of the machine, and past ``gc_thresh3`` (1024 by default) the
+    kernel refuses new entries ("neighbor table overflow"): pings fail as if the peer were down."""
+    wanted = {"gc_thresh2": needed, "gc_thresh3": 2 * needed}
+    return [(f"net/{proto}/neigh/default/{name}", str(value))
+            for proto in ("ipv4", "ipv6") for name, value in wanted.items()
+            if current.get(f"net/{proto}/neigh/default/{name}", 0) < value]
 
 
 def _common_sysctls() -> Sysctls:
@@ -375,6 +395,12 @@ Log = Callable[[str], None]
 
 def apply_plan(plan: NetPlan, log: Log) -> None:
     """Create the namespaces, then links, then addresses/routes, then traffic control."""
+    room = neighbour_room(plan.neighbours, read_sysctls(
+        [f"net/{proto}/neigh/default/{name}" for proto in ("ipv4", "ipv6") for name in ("gc_thresh2", "gc_thresh3")]))
+    if room:
+        write_sysctls(None, room)
+        log(f"kernel neighbour tables raised for {plan.neighbours} entries: "
+            + ", ".join(f"{key.replace('/', '.')}={value}" for key, value in room))
     run_batches([(None, [f"netns add {ns}" for ns in plan.namespaces])])
     for ns, items in plan.ns_sysctls.items():
         write_sysctls(ns, items)
@@ -438,6 +464,17 @@ def in_netns(name: str | None) -> Iterator[None]:
             os.close(target)
     finally:
         os.close(home)
+
+
+def read_sysctls(keys: Iterable[str]) -> dict[str, int]:
+    """Integer sysctls of the root namespace (those that cannot be read are left out)."""
+    found = {}
+    for key in keys:
+        try:
+            found[key] = int(Path("/proc/sys", key).read_text(encoding="ascii").split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def write_sysctls(ns: str | None, items: Sysctls) -> None:
