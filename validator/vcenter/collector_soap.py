@@ -34,19 +34,12 @@ from validator.errors import (
 from validator.esxi.diag_ping import one_line
 from validator.vcenter.collector_answer import MAX_PAGE, AnswerShapeError, peek_token, read_page
 from validator.vcenter.connect import map_error, ssl_context
-from validator.vcenter.esxcli_soap import SOAP_PATH, SoapFault
+from validator.vcenter.esxcli_soap import SOAP_HEAD, SOAP_PATH, SOAP_TAIL, SoapFault
 from validator.vcenter.mapping import RawObject
 from validator.vcenter.settings import VCenterSettings
 from validator.vcenter.vim_records import ManagedObjectReference
 
 MAX_PAGES = 10_000  # pages of one retrieval
-_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-    f'xmlns:xsi="{_XSI}"><soapenv:Body>'
-)
-_TAIL = "</soapenv:Body></soapenv:Envelope>"
 
 
 # ------------------------------------------------------------------------------------------ requests
@@ -110,7 +103,7 @@ def retrieve_body(collector: ManagedObjectReference, spec: FilterSpec, max_objec
         f'<RetrievePropertiesEx xmlns="urn:vim25">{_this(collector)}{filter_spec_xml(spec)}'
         f"<options><maxObjects>{int(max_objects)}</maxObjects></options></RetrievePropertiesEx>"
     )
-    return f"{_HEAD}{call}{_TAIL}".encode()
+    return f"{SOAP_HEAD}{call}{SOAP_TAIL}".encode()
 
 
 def continue_body(collector: ManagedObjectReference, token: str) -> bytes:
@@ -119,7 +112,7 @@ def continue_body(collector: ManagedObjectReference, token: str) -> bytes:
         f'<ContinueRetrievePropertiesEx xmlns="urn:vim25">{_this(collector)}<token>{escape(token)}</token>'
         "</ContinueRetrievePropertiesEx>"
     )
-    return f"{_HEAD}{call}{_TAIL}".encode()
+    return f"{SOAP_HEAD}{call}{SOAP_TAIL}".encode()
 
 
 # ------------------------------------------------------------------------------------------ faults

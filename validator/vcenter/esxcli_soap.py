@@ -70,12 +70,12 @@ PING_METHOD = "vim.EsxCLI.network.diag.ping"
 MAX_ANSWER = 1 << 20  # bytes of one SOAP answer
 SESSION_RETRIES = 3  # times one call is sent again on a new session after vCenter said its session expired
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_HEAD = (
+SOAP_HEAD = (  # every request body: the envelope around one call
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
     f'xmlns:xsi="{_XSI}"><soapenv:Body>'
 )
-_TAIL = "</soapenv:Body></soapenv:Envelope>"
+SOAP_TAIL = "</soapenv:Body></soapenv:Envelope>"
 _Answer = TypeVar("_Answer")
 
 
@@ -98,7 +98,7 @@ def retrieve_executer_body(host_moid: str) -> bytes:
     """The body of ``HostSystem.RetrieveManagedMethodExecuter`` for the host ``host_moid``."""
     this = _moref(MoRef("HostSystem", host_moid))
     call = f'<RetrieveManagedMethodExecuter xmlns="urn:vim25">{this}</RetrieveManagedMethodExecuter>'
-    return f"{_HEAD}{call}{_TAIL}".encode()
+    return f"{SOAP_HEAD}{call}{SOAP_TAIL}".encode()
 
 
 def ping_arguments(ping: Ping, netstack: str) -> list[tuple[str, str]]:
@@ -144,11 +144,11 @@ def ping_argument_xml(ping: Ping, netstack: str) -> bytes:
 
 
 def _execute_head(executer: MoRef) -> bytes:
-    return (f'{_HEAD}<ExecuteSoap xmlns="urn:vim25">{_moref(executer)}<moid>{DIAG_MOID}</moid>'
+    return (f'{SOAP_HEAD}<ExecuteSoap xmlns="urn:vim25">{_moref(executer)}<moid>{DIAG_MOID}</moid>'
             f"<version>{DIAG_VERSION}</version><method>{PING_METHOD}</method>").encode()
 
 
-_EXECUTE_TAIL = f"</ExecuteSoap>{_TAIL}".encode()
+_EXECUTE_TAIL = f"</ExecuteSoap>{SOAP_TAIL}".encode()
 
 
 class ExecuteSoapBodies:
