@@ -31,7 +31,7 @@ PairKey = tuple[str, str, str, str, str]
 
 def private_topology(sample: str, prefix: str, octets: range) -> Topology:
     """A sample topology under its own prefix and the first free management /24 of 198.18.<octets>.0."""
-    from validator.lab.netbuild import mgmt_conflicts
+    from validator.lab.machine import mgmt_conflicts
 
     text = (SAMPLES / f"{sample}.toml").read_text(encoding="utf-8")
     topo = parse_topology_text(text, f"{sample}.toml")

@@ -26,7 +26,8 @@ import paramiko
 import pytest
 
 from validator.lab import sshd
-from validator.lab.netbuild import Names, existing_netns, existing_root_links, mgmt_conflicts, netns_pids
+from validator.lab.machine import existing_netns, existing_root_links, mgmt_conflicts, netns_pids
+from validator.lab.netbuild import Names
 from validator.lab.topology import Topology, parse_topology_text
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "lab"

@@ -32,7 +32,8 @@ from validator.errors import LabError
 from validator.lab import sshd
 from validator.lab.api import LabState, lab_down, lab_status, lab_up
 from validator.lab.generate import generate_toml
-from validator.lab.netbuild import Names, netns_pids
+from validator.lab.machine import netns_pids
+from validator.lab.netbuild import Names
 from validator.lab.topology import HostSpec, Topology, parse_topology_text
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import LabError
-from validator.lab import netbuild, sshd
+from validator.lab import machine, netbuild, sshd
 from validator.lab.groundtruth import ground_truth
 from validator.lab.netbuild import Names, NetPlan
 from validator.lab.state import (
@@ -136,7 +136,7 @@ def lab_up(
 def _up(topo: Topology, paths: StatePaths, started: float, log: Log) -> LabState:
     names = Names(topo.lab.prefix)
     _cleanup_previous(paths, names, log)
-    conflicts = netbuild.mgmt_conflicts(topo.lab.mgmt_subnet, set())
+    conflicts = machine.mgmt_conflicts(topo.lab.mgmt_subnet, set())
     if conflicts:
         raise LabError(
             f"mgmt_subnet {topo.lab.mgmt_subnet} is already routed in the root namespace "
@@ -188,7 +188,7 @@ def _status(paths: StatePaths) -> dict[str, Any]:
     record = LabRecord.load(paths)
     if record is None:
         return {"state": "absent", "state_dir": str(paths.root)}
-    present = set(netbuild.existing_netns())
+    present = set(machine.existing_netns())
     hosts = []
     for host in record.hosts:
         running = sshd.pid_of(Path(host.pidfile), Path(host.config)) is not None
@@ -338,8 +338,8 @@ def _cleanup_previous(paths: StatePaths, names: Names, log: Log) -> None:
         log(f"removing the previous lab of {paths.root} (prefix {previous.prefix})")
     if previous is not None:
         _teardown(previous, Names(previous.prefix), paths, log, quiet=True)
-    leftovers = [n for n in netbuild.existing_netns() if names.owns_netns(n)]
-    leftovers += [n for n in netbuild.existing_root_links() if names.owns_root_link(n)]
+    leftovers = [n for n in machine.existing_netns() if names.owns_netns(n)]
+    leftovers += [n for n in machine.existing_root_links() if names.owns_root_link(n)]
     leftovers += [n for n in _etc_netns_entries() if names.owns_netns(n)]
     if leftovers:
         log(f"removing {len(leftovers)} leftovers of prefix {names.prefix}")
@@ -373,29 +373,29 @@ def _teardown(
     record: LabRecord, names: Names, paths: StatePaths, log: Log, *, quiet: bool = False, save: bool = True
 ) -> Removed:
     """Undo a lab: processes, root links, namespaces, /etc/netns entries; verify nothing is left."""
-    namespaces = set(record.namespaces) | {n for n in netbuild.existing_netns() if names.owns_netns(n)}
-    links = set(record.root_links) | {n for n in netbuild.existing_root_links() if names.owns_root_link(n)}
+    namespaces = set(record.namespaces) | {n for n in machine.existing_netns() if names.owns_netns(n)}
+    links = set(record.root_links) | {n for n in machine.existing_root_links() if names.owns_root_link(n)}
     folders = {Path(p) for p in record.etc_netns}
     folders |= {sshd.ETC_NETNS / n for n in _etc_netns_entries() if names.owns_netns(n)}
     folders = {f for f in folders if f.parent == sshd.ETC_NETNS}
-    ns_before = set(netbuild.existing_netns()) & namespaces
-    links_before = set(netbuild.existing_root_links()) & links
+    ns_before = set(machine.existing_netns()) & namespaces
+    links_before = set(machine.existing_root_links()) & links
     folders_before = {f for f in folders if f.exists()}
     pids = {sshd.pid_of(Path(h.pidfile), Path(h.config)) for h in record.hosts} - {None}
-    targets = {p for p in pids if p is not None} | set(netbuild.netns_pids(namespaces))
-    running = {p for p in targets if netbuild.process_state(p) not in (None, "Z")}
-    stuck = netbuild.kill_pids(targets)
+    targets = {p for p in pids if p is not None} | set(machine.netns_pids(namespaces))
+    running = {p for p in targets if machine.process_state(p) not in (None, "Z")}
+    stuck = machine.kill_pids(targets)
     if stuck:
         raise LabError(f"processes {stuck} in the lab's namespaces did not exit")
-    netbuild.delete_network(sorted(namespaces), sorted(links))
+    machine.delete_network(sorted(namespaces), sorted(links))
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
     if record.created_etc_netns:
         _rmdir_if_empty(sshd.ETC_NETNS)
     if record.created_run_sshd and not sshd.sshd_processes():
         _rmdir_if_empty(sshd.RUN_SSHD)
-    left = [n for n in netbuild.existing_netns() if n in namespaces]
-    left += [n for n in netbuild.existing_root_links() if n in links]
+    left = [n for n in machine.existing_netns() if n in namespaces]
+    left += [n for n in machine.existing_root_links() if n in links]
     left += [str(f) for f in folders if f.exists()]
     if left:
         raise LabError(f"could not remove: {', '.join(left)}")
@@ -403,9 +403,9 @@ def _teardown(
         record.status = "down"
         record.save(paths)
     removed = Removed(
-        namespaces=len(ns_before - set(netbuild.existing_netns())),
-        root_links=len(links_before - set(netbuild.existing_root_links())),
-        processes=len({p for p in running if netbuild.process_state(p) in (None, "Z")}),
+        namespaces=len(ns_before - set(machine.existing_netns())),
+        root_links=len(links_before - set(machine.existing_root_links())),
+        processes=len({p for p in running if machine.process_state(p) in (None, "Z")}),
         etc_netns=len({f for f in folders_before if not f.exists()}),
     )
     if not quiet:
