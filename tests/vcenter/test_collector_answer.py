@@ -121,6 +121,9 @@ def test_what_is_never_read_is_cut_before_the_parse() -> None:
     groups = list(tree.iter(f"{v}HostPortGroup"))
     assert len(groups) == len(list(whole.iter(f"{v}HostPortGroup")))
     assert all(children(g) == ["spec"] and children(g[0]) == ["name"] for g in groups)
+    stacks = list(tree.iter(f"{v}HostNetStackInstance"))
+    assert len(stacks) == len(list(whole.iter(f"{v}HostNetStackInstance")))
+    assert all(children(s) == ["key", "ipRouteConfig"] for s in stacks)
 
 
 def test_trimming_changes_no_fact(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,6 +140,10 @@ def test_trimming_changes_no_fact(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.param(lambda d: re.sub(rb"(<service>)(<key>[^<]*</key>)", rb"\1<policy>on</policy>\2", d),
                  id="a service's policy first"),
     pytest.param(lambda d: d.replace(b"<spec><name>", b"<spec><vlanId>0</vlanId><name>"), id="a port group's VLAN first"),
+    pytest.param(lambda d: d.replace(b"<HostNetStackInstance><key>", b"<HostNetStackInstance><name>x</name><key>"),
+                 id="a stack's name first"),
+    pytest.param(lambda d: re.sub(rb"(<ipRouteConfig[^>]*>)", rb"\1<extra><nested>1</nested></extra>", d),
+                 id="a stack's gateways not as leaves"),
     pytest.param(lambda d: re.sub(rb"(<running>[^<]*</running>)", rb"\1<service>nested</service>", d, count=1),
                  id="trimmed into malformed XML: parsed again whole"),
 ])

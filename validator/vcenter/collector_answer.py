@@ -10,7 +10,8 @@ Two things keep it cheap (the profile of 500 hosts: most of the time was the par
 
 - :func:`trim_unread` cuts, in the bytes, what the reader never looks at before the parse: every service's
   ``netConfig`` repeats each VMkernel NIC whole as a candidate (some 45% of a host's elements, of which only a
-  selected one's ``device`` and ``key`` are read), and services and port groups carry rules, policies and ports;
+  selected one's ``device`` and ``key`` are read), services and port groups carry rules, policies and ports, and
+  TCP/IP stacks their DNS, routes and limits;
 - :func:`peek_token` reads the next page's token from the head of an answer, so the next page can be asked for
   before this one is parsed.
 
@@ -153,33 +154,45 @@ def _body(envelope: ET.Element) -> ET.Element:
 
 
 @dataclass(frozen=True)
-class _Cut:
-    """Elements ``tag`` cut, in the bytes, to the part the reader looks at (``keep``); the rest of their content,
-    which it never reads, is dropped before the parse.
+class _Piece:
+    """A part of an element the reader looks at, kept when the element is cut: ``keep`` (leaf elements only),
+    right at the start of the element's content (``first``) or anywhere after the piece before; ``closing``
+    closes what ``keep`` leaves open."""
 
-    ``keep`` matches leaf elements only (``<x>text</x>``), at the element's start or, with ``at``, where ``at``
-    is found inside it (then the element's start tag is kept and ``closing`` closes what ``keep`` leaves open).
-    An element in which ``unless`` appears, or whose content ``keep`` does not match, is left whole.
-    """
+    keep: re.Pattern[bytes]
+    first: bool = True
+    closing: bytes = b""
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Elements ``tag`` cut, in the bytes, to their :class:`_Piece` s; the rest of their content, which the reader
+    never reads, is dropped before the parse. An element in which ``unless`` appears, or in which a piece is not
+    found, is left whole."""
 
     tag: bytes
-    keep: re.Pattern[bytes]
-    at: bytes = b""
-    closing: bytes = b""
+    pieces: tuple[_Piece, ...]
     unless: bytes = b""
+
+
+def _leaf(name: bytes, size: int = MAX_TEXT) -> bytes:
+    return b"<" + name + b">[^<]{0,%d}</" % size + name + b">"
 
 
 _CUTS = (
     # a service's VMkernel NICs matter only when some are selected: then only the candidates' device and key
-    _Cut(b"VirtualNicManagerNetConfig", re.compile(rb"<VirtualNicManagerNetConfig><nicType>[^<]{0,4096}</nicType>"),
-         unless=b"<selectedVnic>"),
-    _Cut(b"candidateVnic", re.compile(rb"<candidateVnic><device>[^<]{0,4096}</device><key>[^<]{0,4096}</key>")),
-    # a service: its key and whether it runs (not its rules, policy, package)
-    _Cut(b"service", re.compile(
-        rb"<service><key>[^<]{0,4096}</key>(?:<label>[^<]{0,4096}</label>)?(?:<required>[^<]{0,16}</required>)?"
-        rb"(?:<uninstallable>[^<]{0,16}</uninstallable>)?<running>[^<]{0,16}</running>")),
+    _Cut(b"VirtualNicManagerNetConfig", (_Piece(re.compile(_leaf(b"nicType"))),), unless=b"<selectedVnic>"),
+    _Cut(b"candidateVnic", (_Piece(re.compile(_leaf(b"device") + _leaf(b"key"))),)),
+    # a service: its key and whether it runs (not its label, rules, policy, package)
+    _Cut(b"service", (_Piece(re.compile(_leaf(b"key"))), _Piece(re.compile(_leaf(b"running", 16)), first=False))),
     # a port group: its name (not its ports, computed policy, VLAN)
-    _Cut(b"HostPortGroup", re.compile(rb"<spec><name>[^<]{0,4096}</name>"), at=b"<spec><name>", closing=b"</spec>"),
+    _Cut(b"HostPortGroup", (_Piece(re.compile(b"<spec>" + _leaf(b"name")), first=False, closing=b"</spec>"),)),
+    # a TCP/IP stack: its key and default gateways (not its DNS, routes, connections, congestion control)
+    _Cut(b"HostNetStackInstance", (
+        _Piece(re.compile(_leaf(b"key"))),
+        _Piece(re.compile(rb"<ipRouteConfig(?: [^<>]{0,256})?>(?:<(\w{1,64})>[^<]{0,%d}</\1>)*</ipRouteConfig>"
+                          % MAX_TEXT), first=False),
+    )),
 )
 
 
@@ -191,12 +204,12 @@ def _has_declarations(data: bytes) -> bool:
 def trim_unread(data: bytes) -> bytes:
     """``data`` with what the reader never looks at cut away, before it is parsed (:data:`_CUTS`).
 
-    Every service's ``netConfig`` repeats each VMkernel NIC whole as a candidate (some 45% of a host's elements,
-    of which a selected one's device and key are read); a service and a port group carry rules, policies and
-    ports, not read either. Cutting them in the bytes (a few ``find`` per element) costs a fraction of parsing
-    them. Only elements of vCenter's shape are cut (no prefix, fields in the WSDL's order), and only in a document
-    with no comment, CDATA section or DTD (``<!``); anything else is parsed whole, as it came. A trimmed answer
-    that does not parse is parsed again as it came (:func:`read_page`).
+    Every service's ``netConfig`` repeats each VMkernel NIC whole as a candidate (some 45% of a host's elements, of
+    which a selected one's device and key are read); a service, a port group and a TCP/IP stack carry rules,
+    policies, ports, DNS and routes, not read either. Cutting them in the bytes (a few ``find`` per element) costs a
+    fraction of parsing them. Only elements of vCenter's shape are cut (no prefix, fields in the WSDL's order), and
+    only in a document with no comment, CDATA section or DTD (``<!``); anything else is parsed whole, as it came. A
+    trimmed answer that does not parse is parsed again as it came (:func:`read_page`).
     """
     if _has_declarations(data):
         return data
@@ -207,7 +220,7 @@ def trim_unread(data: bytes) -> bytes:
 
 def _cut(data: bytes, cut: _Cut) -> bytes:
     open_tag, close_tag = b"<" + cut.tag + b">", b"</" + cut.tag + b">"
-    find, match = data.find, cut.keep.match
+    find = data.find
     view = memoryview(data)
     parts: list[bytes | memoryview] = []
     position = 0
@@ -215,21 +228,30 @@ def _cut(data: bytes, cut: _Cut) -> bytes:
         end = find(close_tag, start)
         if end < 0:
             break
-        kept = None
-        if not (cut.unless and find(cut.unless, start, end) >= 0):
-            at = find(cut.at, start, end) if cut.at else start
-            kept = match(data, at, end) if at >= 0 else None
+        unwanted = cut.unless and find(cut.unless, start, end) >= 0
+        kept = None if unwanted else _pieces(data, cut, start + len(open_tag), end)
         if kept is None:
             parts.append(view[position:end])
-        elif cut.at:
-            parts += (view[position:start], open_tag, view[kept.start():kept.end()], cut.closing)
         else:
-            parts += (view[position:kept.end()], cut.closing)
+            parts += (view[position:start], open_tag, *kept)
         position = end
     if not parts:
         return data
     parts.append(view[position:])
     return b"".join(parts)
+
+
+def _pieces(data: bytes, cut: _Cut, content: int, end: int) -> list[bytes] | None:
+    """What is kept of the element whose content spans ``content``..``end`` (None: a piece is missing)."""
+    kept: list[bytes] = []
+    position = content
+    for piece in cut.pieces:
+        found = (piece.keep.match if piece.first else piece.keep.search)(data, position, end)
+        if found is None:
+            return None
+        kept.append(found.group() + piece.closing if piece.closing else found.group())
+        position = found.end()
+    return kept
 
 
 # ------------------------------------------------------------------------------------------ values
