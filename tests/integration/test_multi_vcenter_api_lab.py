@@ -18,6 +18,7 @@ import pytest
 from tests.cli_run import interruptible_cli
 from tests.integration.api_lab import everything_written, lab_sshd_running, stop_every_sshd, verdicts
 from tests.integration.conftest import own_sample
+from tests.integration.multi_vc import lab_ssh_table, password_env, vcenter_tables
 from tests.lab.conftest import lab_missing
 from tests.vcsim.binary import vcsim_binary_or_skip
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
@@ -52,13 +53,7 @@ class Runs:
 
 
 def _inventory(path: Path, ssh_table: str, vcenters: dict[str, VcsimEndpoint], probe: str | None = None) -> Path:
-    tables = "".join(
-        f'\n[[vcenter]]\nname = "{name}"\nserver = "{vc.host}:{vc.port}"\nusername = "{vc.username}"\n'
-        f'password_env = "VMV_TEST_{name.upper()}_PW"\nca_file = "{vc.ca_file}"\n'
-        + (f'probe = "{probe}"\n' if probe else "")
-        for name, vc in vcenters.items()
-    )
-    path.write_text(ssh_table + tables, encoding="utf-8")
+    path.write_text(ssh_table + vcenter_tables(vcenters, probe), encoding="utf-8")
     return path
 
 
@@ -83,10 +78,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     topology = load_topology(own_sample("multi-vc", folder))
     with running_lab(topology, folder / "lab") as lab, \
             running_vcsims(vcenter_models(topology, lab.paths), folder / "vcsim", binary=binary) as vcenters:
-        ssh_table = lab.inventory.read_text(encoding="utf-8").split("[[hosts]]")[0]
-        ssh_table = ssh_table.replace('known_hosts = "known_hosts"', f'known_hosts = "{lab.inventory.parent}/known_hosts"')
+        ssh_table = lab_ssh_table(lab)
         inventory = _inventory(folder / "inventory.toml", ssh_table, vcenters)
-        vc_env = {f"VMV_TEST_{name.upper()}_PW": vc.password for name, vc in vcenters.items()}
+        vc_env = {password_env(name): vc.password for name, vc in vcenters.items()}
         ssh_env = {**os.environ, **vc_env, lab.password_env: lab.password()}
         ssh_plan = _run(inventory, folder / "ssh-plan", ssh_env, *PLAN)
         ssh_mesh = _run(inventory, folder / "ssh-mesh", ssh_env)

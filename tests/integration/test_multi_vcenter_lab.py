@@ -12,6 +12,7 @@ import pytest
 
 from tests.cli_run import run_cli
 from tests.integration.conftest import own_sample
+from tests.integration.multi_vc import lab_ssh_table, password_env, vcenter_tables
 from tests.lab.conftest import lab_missing
 from tests.vcsim.binary import vcsim_binary_or_skip
 from validator.lab.compare import compare_with_ground_truth, load_ground_truth
@@ -45,15 +46,8 @@ def multi_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MultiLab]:
     topology = load_topology(own_sample("multi-vc", folder))
     with running_lab(topology, folder / "lab") as lab, \
             running_vcsims(vcenter_models(topology), folder / "vcsim", binary=binary) as vcenters:
-        ssh_table = lab.inventory.read_text(encoding="utf-8").split("[[hosts]]")[0]
-        ssh_table = ssh_table.replace('known_hosts = "known_hosts"', f'known_hosts = "{lab.inventory.parent}/known_hosts"')
-        tables = "".join(
-            f'\n[[vcenter]]\nname = "{name}"\nserver = "{vc.host}:{vc.port}"\nusername = "{vc.username}"\n'
-            f'password_env = "VMV_TEST_{name.upper()}_PW"\nca_file = "{vc.ca_file}"\n'
-            for name, vc in vcenters.items()
-        )
         inventory = folder / "inventory.toml"
-        inventory.write_text(ssh_table + tables, encoding="utf-8")
+        inventory.write_text(lab_ssh_table(lab) + vcenter_tables(vcenters), encoding="utf-8")
         yield MultiLab(inventory, load_ground_truth(lab.ground_truth),
                        {h.name: h.vcenter.vcenter for h in topology.hosts}, lab.password_env, lab.password(), vcenters)
 
@@ -61,7 +55,7 @@ def multi_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MultiLab]:
 def _environment(lab: MultiLab, monkeypatch: pytest.MonkeyPatch, wrong: str | None = None) -> None:
     monkeypatch.setenv(lab.ssh_env, lab.ssh_password)
     for name, vc in lab.vcenters.items():
-        monkeypatch.setenv(f"VMV_TEST_{name.upper()}_PW", "not-the-password" if name == wrong else vc.password)
+        monkeypatch.setenv(password_env(name), "not-the-password" if name == wrong else vc.password)
 
 
 def _qualified_truth(lab: MultiLab, keep: Any) -> list[dict[str, Any]]:
