@@ -10,13 +10,13 @@ from checks import BUILTIN_CHECKS, run_checks
 from tests.factories import make_cluster, make_finding, make_host, make_pair, make_report, make_vmk
 from validator.models import HostInfo, PairResult, PairStatus, Reason, Severity
 from validator.remediation import (
-    _FINDING_HANDLERS,
     GATEWAY_MTU,
     GATEWAY_UNREACHABLE,
     NextStep,
     Owner,
     next_steps,
 )
+from validator.remediation.finding_steps import FINDING_HANDLERS
 from validator.report import Report, check_schema, report_from_json
 
 
@@ -139,7 +139,7 @@ def test_every_reason_gets_a_step(reason: Reason) -> None:
 
 
 def test_every_check_has_its_own_next_step() -> None:
-    assert set(BUILTIN_CHECKS) | {GATEWAY_UNREACHABLE, GATEWAY_MTU} <= set(_FINDING_HANDLERS)
+    assert set(BUILTIN_CHECKS) | {GATEWAY_UNREACHABLE, GATEWAY_MTU} <= set(FINDING_HANDLERS)
     unknown = make_finding("third_party", Severity.ERROR, "something broke", host="esx01")
     steps = next_steps(make_cluster(1), [], [unknown])
     assert steps[0].findings == (0,) and "something broke" in steps[0].summary
