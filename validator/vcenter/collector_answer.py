@@ -156,11 +156,11 @@ def _body(envelope: ET.Element) -> ET.Element:
 @dataclass(frozen=True)
 class _Piece:
     """A part of an element the reader looks at, kept when the element is cut: ``keep`` (leaf elements only),
-    right at the start of the element's content (``first``) or anywhere after the piece before; ``closing``
-    closes what ``keep`` leaves open."""
+    right at the start of the element's content, or (with ``at``) where ``at`` is next found after the piece
+    before; ``closing`` closes what ``keep`` leaves open."""
 
     keep: re.Pattern[bytes]
-    first: bool = True
+    at: bytes = b""
     closing: bytes = b""
 
 
@@ -184,14 +184,14 @@ _CUTS = (
     _Cut(b"VirtualNicManagerNetConfig", (_Piece(re.compile(_leaf(b"nicType"))),), unless=b"<selectedVnic>"),
     _Cut(b"candidateVnic", (_Piece(re.compile(_leaf(b"device") + _leaf(b"key"))),)),
     # a service: its key and whether it runs (not its label, rules, policy, package)
-    _Cut(b"service", (_Piece(re.compile(_leaf(b"key"))), _Piece(re.compile(_leaf(b"running", 16)), first=False))),
+    _Cut(b"service", (_Piece(re.compile(_leaf(b"key"))), _Piece(re.compile(_leaf(b"running", 16)), b"<running>"))),
     # a port group: its name (not its ports, computed policy, VLAN)
-    _Cut(b"HostPortGroup", (_Piece(re.compile(b"<spec>" + _leaf(b"name")), first=False, closing=b"</spec>"),)),
+    _Cut(b"HostPortGroup", (_Piece(re.compile(b"<spec>" + _leaf(b"name")), b"<spec><name>", b"</spec>"),)),
     # a TCP/IP stack: its key and default gateways (not its DNS, routes, connections, congestion control)
     _Cut(b"HostNetStackInstance", (
         _Piece(re.compile(_leaf(b"key"))),
         _Piece(re.compile(rb"<ipRouteConfig(?: [^<>]{0,256})?>(?:<(\w{1,64})>[^<]{0,%d}</\1>)*</ipRouteConfig>"
-                          % MAX_TEXT), first=False),
+                          % MAX_TEXT), b"<ipRouteConfig"),
     )),
 )
 
@@ -246,7 +246,8 @@ def _pieces(data: bytes, cut: _Cut, content: int, end: int) -> list[bytes] | Non
     kept: list[bytes] = []
     position = content
     for piece in cut.pieces:
-        found = (piece.keep.match if piece.first else piece.keep.search)(data, position, end)
+        at = data.find(piece.at, position, end) if piece.at else position
+        found = piece.keep.match(data, at, end) if at >= 0 else None
         if found is None:
             return None
         kept.append(found.group() + piece.closing if piece.closing else found.group())
