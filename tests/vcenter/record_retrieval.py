@@ -20,7 +20,7 @@ from validator.lab.vcsim import REPO_ROOT, build_vcsim, running_vcsim
 from validator.vcenter import collector_soap, retrieve
 from validator.vcenter._vmomi import vim
 from validator.vcenter.connect import connect, disconnect
-from validator.vcenter.esxcli_soap import session_cookie
+from validator.vcenter.soap import session_cookie
 
 PAGE_SIZE = 6
 OUT = REPO_ROOT / "samples" / "vcenter-retrieval"

@@ -34,8 +34,9 @@ from validator.models import Family, PingStats, Reason
 from validator.prober import EndKind, Job, Ping, SessionEnd, StepOutput
 from validator.vcenter.api_prober import ApiProber, api_prober, job_calls, rides_on
 from validator.vcenter.connect import ssl_context
-from validator.vcenter.esxcli_soap import COOKIE_NAME, Session, SoapClient
 from validator.vcenter.settings import VCenterSettings
+from validator.vcenter.soap import COOKIE_NAME
+from validator.vcenter.soap_client import Session, SoapClient
 from validator.vcenter.soap_http import HttpError, answer_end
 
 HOSTS = {"esx-a": "host-1", "esx-b": "host-2"}

@@ -26,7 +26,6 @@ from validator.prober import Ping
 from validator.vcenter._vmomi import vim
 from validator.vcenter.esxcli_soap import (
     _PLAIN_RESULT,
-    COOKIE_NAME,
     DIAG_MOID,
     PING_METHOD,
     MoRef,
@@ -36,9 +35,9 @@ from validator.vcenter.esxcli_soap import (
     ping_arguments,
     read_answer,
     retrieve_executer_body,
-    session_cookie,
     soap_result_from,
 )
+from validator.vcenter.soap import COOKIE_NAME, session_cookie
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "vsphere-api"
 EXECUTER = MoRef("ReflectManagedMethodExecuter", "mme-host-21")
@@ -150,7 +149,7 @@ def test_the_session_cookie_is_read_from_the_login_set_cookie_header() -> None:
 
 
 def test_the_pyvmomi_internals_the_transport_relies_on_are_still_there() -> None:
-    """Fails when pyVmomi changes what esxcli_soap reads: a service instance's ``_stub``, the stub's
+    """Fails when pyVmomi changes what the SOAP calls read: a service instance's ``_stub``, the stub's
     ``cookie`` (the login's Set-Cookie, kept verbatim) and the cookie's name."""
     soap_adapter: Any = importlib.import_module("pyVmomi.SoapAdapter")
     SoapAdapter = soap_adapter

@@ -48,14 +48,13 @@ from validator.vcenter.connect import connect, ssl_context
 from validator.vcenter.esxcli_soap import (
     ExecuteSoapBodies,
     MoRef,
-    Session,
-    SoapClient,
     execute_soap_result,
     executer_from,
     retrieve_executer_body,
 )
 from validator.vcenter.mapping import VCenterHost
 from validator.vcenter.settings import VCenterSettings
+from validator.vcenter.soap_client import Session, SoapClient
 
 CALL_MARGIN = 30.0  # seconds a call may take beyond its ping's own duration (vCenter, hostd and a busy host)
 EXECUTER_TIMEOUT = 30.0  # seconds for RetrieveManagedMethodExecuter

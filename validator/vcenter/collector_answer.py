@@ -31,8 +31,8 @@ from typing import Any
 
 from validator.errors import VCenterApiError
 from validator.esxi.diag_ping import local_name
-from validator.vcenter.esxcli_soap import SoapFault, read_fault
 from validator.vcenter.mapping import RawObject
+from validator.vcenter.soap import SoapFault, read_fault
 from validator.vcenter.vim_records import (
     DistributedVirtualSwitchPortConnection,
     HostIpConfig,

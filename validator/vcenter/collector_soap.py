@@ -3,7 +3,7 @@
 pyVmomi builds a data object for every element of an answer (a page of 500 hosts is some 100,000 elements, most
 of them the full VMkernel NICs repeated under every service's ``candidateVnic``), which costs many times what the
 server takes to send it. So the two calls are posted as SOAP bodies of their own, on the cookie of the pyVmomi
-session (as :mod:`validator.vcenter.esxcli_soap` posts esxcli), over one keep-alive HTTPS connection, and each
+session (as :mod:`validator.vcenter.soap_client` posts esxcli), over one keep-alive HTTPS connection, and each
 answer is read by :mod:`validator.vcenter.collector_answer`. The next page is asked for as soon as its token is
 seen at the head of an answer, so vCenter prepares it while this one is parsed.
 
@@ -34,9 +34,9 @@ from validator.errors import (
 from validator.esxi.diag_ping import one_line
 from validator.vcenter.collector_answer import MAX_PAGE, AnswerShapeError, peek_token, read_page
 from validator.vcenter.connect import map_error, ssl_context
-from validator.vcenter.esxcli_soap import SOAP_HEAD, SOAP_PATH, SOAP_TAIL, SoapFault
 from validator.vcenter.mapping import RawObject
 from validator.vcenter.settings import VCenterSettings
+from validator.vcenter.soap import SOAP_HEAD, SOAP_PATH, SOAP_TAIL, SoapFault
 from validator.vcenter.vim_records import ManagedObjectReference
 
 MAX_PAGES = 10_000  # pages of one retrieval

@@ -23,9 +23,9 @@ from validator.vcenter._vmomi import vim, vmodl
 from validator.vcenter.collector_answer import AnswerShapeError, SoapFaultError
 from validator.vcenter.collector_soap import FilterSpec, Traversal
 from validator.vcenter.connect import map_error
-from validator.vcenter.esxcli_soap import session_cookie
 from validator.vcenter.mapping import RawObject, VCenterHost
 from validator.vcenter.settings import VCenterSettings
+from validator.vcenter.soap import session_cookie
 from validator.vcenter.vim_records import ManagedObjectReference
 
 PAGE_SIZE = 100  # objects per page: a page of hosts is a few megabytes of SOAP, and its tree ten times that
