@@ -112,11 +112,6 @@ def job_deadline(job: Job) -> int:
     return math.ceil(DEADLINE_FACTOR * job_seconds(job) + DEADLINE_SLACK)
 
 
-def stall_factor() -> int:
-    """How many times its deadline a job may run on a host whose jobs are all slow together."""
-    return STALL_FACTOR
-
-
 def silence_seconds(jobs: Mapping[str, Job]) -> float:
     """How long a round may go without a finished job before it is stopped."""
     slowest = max((job_seconds(job) for job in jobs.values()), default=0.0)

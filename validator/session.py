@@ -107,7 +107,6 @@ def run_jobs(
                 return end(EndKind.SILENT, f"no heartbeat from {host} for {max_quiet:g} s although its SSH server "
                            f"answers ({done} of {total} finished); session stopped", reader.noise)
             if stuck_after is not None and reader.progress.ticks - moved_at >= stuck_after:
-                done = total - len(left)
                 return end(EndKind.SILENT, f"{host} ended no probe for {stuck_after} of its seconds although each "
                            f"probe's deadline had passed ({done} of {total} finished); session stopped", reader.noise)
             chunk = stream.read(POLL_SECONDS)

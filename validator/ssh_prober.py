@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
+from validator import prober
 from validator.classify import ProbeFailure
 from validator.errors import CommandValueError, TransportError
 from validator.esxi import commands
@@ -25,7 +26,6 @@ from validator.prober import (
     StepOutput,
     job_deadline,
     silence_seconds,
-    stall_factor,
 )
 from validator.session import run_jobs
 from validator.transport import Executor
@@ -102,7 +102,8 @@ class SshProber:
         end = run_jobs(
             executor, scripts, host=host, concurrency=concurrency, silence=silence_seconds(jobs),
             on_job=on_frames, gates=(gate,) if gate else (), cancel=cancel,
-            deadlines={tag: job_deadline(jobs[tag]) for tag in scripts}, stall_factor=stall_factor(),
+            deadlines={tag: job_deadline(jobs[tag]) for tag in scripts},
+            stall_factor=prober.STALL_FACTOR,  # read per round (tests lower it)
         )
         if end.kind in (EndKind.FAILED, EndKind.ENDED, EndKind.SILENT):
             with self._lock:
